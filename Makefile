@@ -1,0 +1,43 @@
+# leakwatch — build, test, benchmark.
+#
+#   make test    everything CI runs (installs redis-server if it is missing)
+#   make bench   benchmarks, with ratios against in-run baselines
+#   make try     the main job on the embedded store, on generated data
+#   make fuzz    each fuzz target for FUZZTIME (default 15s)
+
+GO        ?= go
+FUZZTIME  ?= 15s
+BENCHTIME ?= 1x
+
+.PHONY: build test test-deps lint bench fuzz try clean
+
+build:
+	$(GO) build -o bin/leakwatch ./cmd/leakwatch
+
+test-deps:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server (tests start their own on a free loopback port)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+test: test-deps
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) test -count=1 -timeout 30m ./...
+
+lint:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.out
+
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+clean:
+	rm -rf bin bench.out

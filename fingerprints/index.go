@@ -1,0 +1,204 @@
+package fingerprints
+
+import (
+	"context"
+	"fmt"
+	"math/bits"
+
+	"github.com/leakwatch/leakwatch/store"
+)
+
+// Index is the in-memory lookup from fingerprint to (record, field) of one
+// set, built from the store. It holds the first 64 bits of each fingerprint
+// (8 bytes), a packed record/column (4 bytes) and a bucket directory of
+// about half a byte per entry: under 13 bytes per field fingerprint. A
+// lookup reads the directory and one short run of the sorted array, so it
+// costs one or two cache misses. An Index is immutable and safe for
+// concurrent use.
+type Index struct {
+	meta  store.SetMeta
+	cols  []colInfo
+	fps   []uint64 // sorted
+	vals  []Hit    // record<<colBits | column, parallel to fps
+	dir   []uint32 // dir[b]..dir[b+1] is bucket b of fps
+	shift uint
+
+	refs   []byte
+	refEnd []uint32 // refs[refEnd[r-1]:refEnd[r]] is record r's ref
+}
+
+type colInfo struct {
+	Kind   Kind
+	Strong bool
+}
+
+const colBits = 6 // MaxColumns = 1<<colBits
+
+// Hit is one (record, column) a fingerprint belongs to.
+type Hit uint32
+
+// Record is the record's number in its set (0-based, in load order).
+func (h Hit) Record() uint32 { return uint32(h) >> colBits }
+
+// Col is the schema column the fingerprint came from.
+func (h Hit) Col() uint8 { return uint8(h & (1<<colBits - 1)) }
+
+// SetReader is the part of the store an index is built from.
+type SetReader interface {
+	ReadSet(ctx context.Context, name string, meta func(store.SetMeta) error, chunk func([]byte) error) error
+}
+
+// BuildIndex reads the committed version of a set and indexes it.
+func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) {
+	ix := &Index{}
+	var nrec uint32
+	err := st.ReadSet(ctx, name, func(m store.SetMeta) error {
+		ix.meta = m
+		if len(m.Fields) > MaxColumns {
+			return fmt.Errorf("set %q has %d fields, more than %d", name, len(m.Fields), MaxColumns)
+		}
+		for _, f := range m.Fields {
+			k, err := ParseKind(f.Kind)
+			if err != nil {
+				return fmt.Errorf("set %q: %w", name, err)
+			}
+			ix.cols = append(ix.cols, colInfo{Kind: k, Strong: f.Strong})
+		}
+		if m.Fingerprints < 0 || m.Rows < 0 || m.Rows > MaxRows {
+			return fmt.Errorf("set %q: implausible counts in metadata", name)
+		}
+		ix.fps = make([]uint64, 0, m.Fingerprints)
+		ix.vals = make([]Hit, 0, m.Fingerprints)
+		ix.refEnd = make([]uint32, 0, m.Rows)
+		return nil
+	}, func(chunk []byte) error {
+		return decodeChunk(chunk, func(ref []byte, fields []Field) error {
+			if nrec >= MaxRows {
+				return fmt.Errorf("set %q: more than %d records", name, MaxRows)
+			}
+			ix.refs = append(ix.refs, ref...)
+			ix.refEnd = append(ix.refEnd, uint32(len(ix.refs)))
+			for _, f := range fields {
+				if int(f.Col) >= len(ix.cols) {
+					return fmt.Errorf("set %q: %w: column %d not in the schema", name, errChunk, f.Col)
+				}
+				ix.fps = append(ix.fps, f.FP.Key64())
+				ix.vals = append(ix.vals, Hit(nrec<<colBits|uint32(f.Col)))
+			}
+			nrec++
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("building index of set %q: %w", name, err)
+	}
+	if int64(nrec) != ix.meta.Rows || int64(len(ix.fps)) != ix.meta.Fingerprints {
+		return nil, fmt.Errorf("building index of set %q: read %d records and %d fingerprints, metadata says %d and %d", name, nrec, len(ix.fps), ix.meta.Rows, ix.meta.Fingerprints)
+	}
+	ix.sort()
+	return ix, nil
+}
+
+// sort orders fps (and vals with them) and builds the bucket directory, in
+// place: an American flag sort on the top bits (the fingerprints are
+// uniform), then an insertion sort inside each bucket of about 4 entries.
+func (ix *Index) sort() {
+	n := len(ix.fps)
+	b := 1
+	if n > 8 {
+		b = bits.Len(uint(n/4 - 1))
+	}
+	ix.shift = uint(64 - b)
+	nb := 1 << b
+	ix.dir = make([]uint32, nb+1)
+	for _, fp := range ix.fps {
+		ix.dir[(fp>>ix.shift)+1]++
+	}
+	for i := 1; i <= nb; i++ {
+		ix.dir[i] += ix.dir[i-1]
+	}
+	next := make([]uint32, nb)
+	copy(next, ix.dir[:nb])
+	fps, vals := ix.fps, ix.vals
+	for bk := 0; bk < nb; bk++ {
+		end := ix.dir[bk+1]
+		for next[bk] < end {
+			i := next[bk]
+			t := fps[i] >> ix.shift
+			if t == uint64(bk) {
+				next[bk]++
+				continue
+			}
+			j := next[t]
+			next[t]++
+			fps[i], fps[j] = fps[j], fps[i]
+			vals[i], vals[j] = vals[j], vals[i]
+		}
+	}
+	for bk := 0; bk < nb; bk++ {
+		lo, hi := int(ix.dir[bk]), int(ix.dir[bk+1])
+		for i := lo + 1; i < hi; i++ {
+			for j := i; j > lo && (fps[j] < fps[j-1] || fps[j] == fps[j-1] && vals[j] < vals[j-1]); j-- {
+				fps[j], fps[j-1] = fps[j-1], fps[j]
+				vals[j], vals[j-1] = vals[j-1], vals[j]
+			}
+		}
+	}
+}
+
+// Lookup returns the hits of a fingerprint's first 64 bits (FP.Key64), or
+// nil. The returned slice must not be modified.
+func (ix *Index) Lookup(key uint64) []Hit {
+	bk := key >> ix.shift
+	lo, hi := ix.dir[bk], ix.dir[bk+1]
+	for i := lo; i < hi; i++ {
+		fp := ix.fps[i]
+		if fp < key {
+			continue
+		}
+		if fp > key {
+			return nil
+		}
+		j := i + 1
+		for j < hi && ix.fps[j] == key {
+			j++
+		}
+		return ix.vals[i:j]
+	}
+	return nil
+}
+
+// Meta returns the metadata of the indexed set version.
+func (ix *Index) Meta() store.SetMeta { return ix.meta }
+
+// Column returns the kind of a column and whether it is strong.
+func (ix *Index) Column(col uint8) (Kind, bool) {
+	c := ix.cols[col]
+	return c.Kind, c.Strong
+}
+
+// Columns is the number of schema fields of the set.
+func (ix *Index) Columns() int { return len(ix.cols) }
+
+// Records is the number of records in the set.
+func (ix *Index) Records() int { return len(ix.refEnd) }
+
+// Len is the number of field fingerprints indexed.
+func (ix *Index) Len() int { return len(ix.fps) }
+
+// Ref returns the operator's reference of a record.
+func (ix *Index) Ref(rec uint32) string {
+	start := uint32(0)
+	if rec > 0 {
+		start = ix.refEnd[rec-1]
+	}
+	return string(ix.refs[start:ix.refEnd[rec]])
+}
+
+// MemStats reports the bytes the index holds for fingerprints (array,
+// record/column array and directory) and for refs.
+func (ix *Index) MemStats() (fingerprintBytes, refBytes int) {
+	fingerprintBytes = 8*cap(ix.fps) + 4*cap(ix.vals) + 4*cap(ix.dir)
+	refBytes = cap(ix.refs) + 4*cap(ix.refEnd)
+	return
+}
