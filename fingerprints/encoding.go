@@ -58,11 +58,14 @@ func DetectEncoding(sample []byte) (string, error) {
 	if validUTF8Prefix(sample) {
 		return "utf-8", nil
 	}
-	sjisBad, sjisKana := scanShiftJIS(sample)
+	sjisBad, sjisKana, sjisHalf := scanShiftJIS(sample)
 	eucBad, eucKana := scanEUCJP(sample)
 	switch {
 	case sjisBad == 0 && eucBad == 0:
-		if eucKana > sjisKana {
+		// EUC-JP read as Shift_JIS turns many of its bytes into single
+		// half-width katakana, which real Shift_JIS text rarely has more
+		// of than full-width kana.
+		if eucKana > sjisKana || sjisHalf > sjisKana {
 			return "euc-jp", nil
 		}
 		return "shift_jis", nil
@@ -98,15 +101,18 @@ func isISO2022JP(s []byte) bool {
 }
 
 // scanShiftJIS counts byte sequences that are not well-formed Shift_JIS
-// (CP932) and the double-byte characters that are hiragana or katakana.
-func scanShiftJIS(s []byte) (bad, kana int) {
+// (CP932), the double-byte characters that are hiragana or katakana, and
+// the single-byte half-width katakana.
+func scanShiftJIS(s []byte) (bad, kana, half int) {
 	for i := 0; i < len(s); i++ {
 		b := s[i]
 		switch {
-		case b < 0x80, b >= 0xA1 && b <= 0xDF:
+		case b < 0x80:
+		case b >= 0xA1 && b <= 0xDF:
+			half++
 		case (b >= 0x81 && b <= 0x9F) || (b >= 0xE0 && b <= 0xFC):
 			if i+1 >= len(s) {
-				return bad, kana // cut at the end of the sample
+				return bad, kana, half // cut at the end of the sample
 			}
 			t := s[i+1]
 			if t < 0x40 || t == 0x7F || t > 0xFC {
@@ -119,7 +125,7 @@ func scanShiftJIS(s []byte) (bad, kana int) {
 			bad++
 		}
 	}
-	return bad, kana
+	return bad, kana, half
 }
 
 // scanEUCJP does the same for EUC-JP.

@@ -1,0 +1,102 @@
+package matcher
+
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+)
+
+// Addresses have no pattern of their own, but they end in block numbers
+// (1-2-3, 1丁目2番3号, 一丁目二番三号), and the address normalizer cuts
+// everything after those. So each block-number anchor is a possible end,
+// and the possible starts are found by walking back over address
+// characters: the start of the stretch (after a delimiter), and the places
+// right after a prefecture, a kana, a digit or a space (住所は千代田区…,
+// 〒100-0005東京都…, 氏名 山田太郎 千代田区…). Each start gives one
+// candidate; a handful per anchor.
+
+const (
+	maxAddressRunes  = 48
+	maxAddressStarts = 8
+)
+
+func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
+	s.starts = s.starts[:0]
+	p := anchorStart
+	for n := 0; p > 0 && n < maxAddressRunes; n++ {
+		r, size := utf8.DecodeLastRune(buf[:p])
+		if !addressRune(r) {
+			break
+		}
+		if r == ' ' || r == '\u3000' {
+			if prev, _ := utf8.DecodeLastRune(buf[:p-size]); prev == ' ' || prev == '\u3000' || !addressRune(prev) {
+				break
+			}
+			s.starts = append(s.starts, p)
+		} else if p < anchorStart && (isKana(r) || isDigitRune(r) || r == '都' || r == '道' || r == '府' || r == '県') {
+			s.starts = append(s.starts, p)
+		}
+		p -= size
+	}
+	if p < anchorStart {
+		s.starts = append(s.starts, p)
+	}
+	// Try the longest first, at most maxAddressStarts of them.
+	tried := 0
+	for i := len(s.starts) - 1; i >= 0 && tried < maxAddressStarts; i-- {
+		st := s.starts[i]
+		if st >= anchorStart || (i < len(s.starts)-1 && st == s.starts[i+1]) {
+			continue
+		}
+		tried++
+		s.lookup(fingerprints.Address, buf[st:anchorEnd], base+int64(st), base+int64(anchorEnd))
+	}
+}
+
+func addressRune(r rune) bool {
+	return unicode.Is(unicode.Han, r) || isKana(r) || isDigitRune(r) || r == '々' || r == 'ヶ' || r == 'ケ' ||
+		r == '-' || r == '－' || r == 'ー' || r == '‐' || r == '−' || r == ' ' || r == '\u3000'
+}
+
+func isKana(r rune) bool {
+	return r >= 0x3041 && r <= 0x3096 || r >= 0x30A1 && r <= 0x30FA || r >= 0xFF66 && r <= 0xFF9D
+}
+
+func isDigitRune(r rune) bool { return r >= '0' && r <= '9' || r >= '０' && r <= '９' }
+
+var kanjiNumerals = "〇一二三四五六七八九十百千壱弐参"
+
+func isKanjiNumeral(r rune) bool { return r != 0 && bytes.ContainsRune([]byte(kanjiNumerals), r) }
+
+// kanjiBlock handles block numbers written in kanji (一丁目二番三号): the
+// 丁目 at buf[i] anchors an address whose numbers start at the kanji
+// numerals before it.
+func (s *Scanner) kanjiBlock(buf []byte, i int, base int64) int {
+	st := i
+	for st > 0 {
+		r, size := utf8.DecodeLastRune(buf[:st])
+		if !isKanjiNumeral(r) && !isDigitRune(r) {
+			break
+		}
+		st -= size
+	}
+	en := i + len("丁目")
+	if st == i {
+		return en
+	}
+	for en < len(buf) {
+		r, size := utf8.DecodeRune(buf[en:])
+		if isKanjiNumeral(r) || isDigitRune(r) || r == '番' || r == '地' || r == 'の' || r == '号' || r == '-' || r == '－' {
+			en += size
+			if r == '号' {
+				break
+			}
+			continue
+		}
+		break
+	}
+	s.address(buf, st, en, base)
+	return en
+}

@@ -1,0 +1,505 @@
+package matcher
+
+import (
+	"bytes"
+	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+)
+
+// Extraction is one pass over the bytes of a segment. A table marks the
+// bytes that can start a candidate (ASCII digits, '@', '[' and '(' for
+// "[at]", and the lead bytes of full-width digits and ＠, 元年 and 丁目);
+// everything else is skipped without decoding, so prose costs a table
+// lookup per byte.
+var trigger = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range []byte{'@', '[', '(', 0xEF, 0xE5, 0xE4} {
+		t[c] = true
+	}
+	return
+}()
+
+func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
+	i := lo
+	for i < hi {
+		for i < hi && !trigger[buf[i]] {
+			i++
+		}
+		if i >= hi {
+			return
+		}
+		switch c := buf[i]; {
+		case c >= '0' && c <= '9':
+			i = s.numeric(buf, i, base)
+		case c == '@':
+			i = s.email(buf, i, 1, base)
+		case c == '[' || c == '(':
+			if n := atObfuscation(buf[i:]); n > 0 {
+				i = s.email(buf, i, n, base)
+			} else {
+				i++
+			}
+		case c == 0xEF:
+			switch {
+			case fwDigit(buf, i) >= 0:
+				i = s.numeric(buf, i, base)
+			case bytes.HasPrefix(buf[i:], []byte("＠")):
+				i = s.email(buf, i, 3, base)
+			default:
+				i++
+			}
+		case c == 0xE5:
+			if bytes.HasPrefix(buf[i:], []byte("元年")) {
+				i = s.numeric(buf, i, base)
+			} else {
+				i++
+			}
+		case c == 0xE4:
+			if bytes.HasPrefix(buf[i:], []byte("丁目")) {
+				i = s.kanjiBlock(buf, i, base)
+			} else {
+				i++
+			}
+		default:
+			i++
+		}
+	}
+}
+
+// fwDigit returns the value of a full-width digit at buf[i], or -1.
+func fwDigit(buf []byte, i int) int {
+	if i+2 < len(buf) && buf[i] == 0xEF && buf[i+1] == 0xBC && buf[i+2] >= 0x90 && buf[i+2] <= 0x99 {
+		return int(buf[i+2] - 0x90)
+	}
+	return -1
+}
+
+// digitAt returns the value and width of a digit (ASCII or full-width) at
+// buf[i], or -1.
+func digitAt(buf []byte, i int) (int, int) {
+	if i < len(buf) && buf[i] >= '0' && buf[i] <= '9' {
+		return int(buf[i] - '0'), 1
+	}
+	if d := fwDigit(buf, i); d >= 0 {
+		return d, 3
+	}
+	return -1, 0
+}
+
+// Separator classes inside a numeric run.
+const (
+	sepDash = 1 << iota
+	sepSlash
+	sepDot
+	sepParen
+	sepSpace
+	sepDate // 年 月 日
+	sepAddr // 丁目 番地 番 号 の
+)
+
+// sepAt returns the class and width of a separator at buf[i], or 0.
+func sepAt(buf []byte, i int) (int, int) {
+	if i >= len(buf) {
+		return 0, 0
+	}
+	switch buf[i] {
+	case '-':
+		return sepDash, 1
+	case '/':
+		return sepSlash, 1
+	case '.':
+		return sepDot, 1
+	case '(', ')':
+		return sepParen, 1
+	case ' ':
+		return sepSpace, 1
+	}
+	if buf[i] < 0x80 {
+		return 0, 0
+	}
+	r, n := utf8.DecodeRune(buf[i:])
+	switch r {
+	case '‐', '‑', '‒', '–', '—', '―', '−', 'ー', 'ｰ', '－', '─', '━':
+		return sepDash, n
+	case '／':
+		return sepSlash, n
+	case '．':
+		return sepDot, n
+	case '（', '）':
+		return sepParen, n
+	case '\u3000':
+		return sepSpace, n
+	case '年', '月':
+		return sepDate, n
+	case '番', 'の':
+		return sepAddr, n
+	case '丁':
+		if bytes.HasPrefix(buf[i+n:], []byte("目")) {
+			return sepAddr, n + 3
+		}
+	}
+	return 0, 0
+}
+
+// run is a maximal stretch of digits and single separators.
+type run struct {
+	start, end int // bytes
+	pieces     []int
+	era        bool // preceded by an era name or letter
+	plus       bool // preceded by '+'
+	postal     bool // preceded by 〒
+}
+
+// features of a candidate span.
+type feat struct {
+	digits  int
+	first   int // first digit
+	groups  [8]int
+	ngroups int
+	seps    int // separator classes seen
+}
+
+func features(buf []byte) feat {
+	var f feat
+	f.first = -1
+	inGroup := false
+	for i := 0; i < len(buf); {
+		if d, n := digitAt(buf, i); n > 0 {
+			if f.first < 0 {
+				f.first = d
+			}
+			f.digits++
+			if !inGroup {
+				inGroup = true
+				if f.ngroups < len(f.groups) {
+					f.ngroups++
+				}
+			}
+			f.groups[f.ngroups-1]++
+			i += n
+			continue
+		}
+		inGroup = false
+		if c, n := sepAt(buf, i); n > 0 {
+			f.seps |= c
+			i += n
+			continue
+		}
+		if buf[i] == '+' {
+			i++
+			continue
+		}
+		if bytes.HasPrefix(buf[i:], []byte("日")) || bytes.HasPrefix(buf[i:], []byte("元")) {
+			f.seps |= sepDate
+			if buf[i] == 0xE5 { // 元 counts as the year 1
+				f.digits++
+				if f.ngroups < len(f.groups) {
+					f.ngroups++
+				}
+				f.groups[f.ngroups-1]++
+				f.first = 1
+			}
+		} else if bytes.HasPrefix(buf[i:], []byte("号")) || bytes.HasPrefix(buf[i:], []byte("地")) {
+			f.seps |= sepAddr
+		}
+		_, n := utf8.DecodeRune(buf[i:])
+		i += n
+	}
+	return f
+}
+
+// numeric reads the run of digits at buf[i] and tries its candidates.
+func (s *Scanner) numeric(buf []byte, i int, base int64) int {
+	r := s.readRun(buf, i)
+	s.classify(buf, r, r.start, r.end, base)
+	if len(r.pieces) > 0 {
+		// "生年月日 1985/01/02 090-1234-5678": pieces between spaces, and
+		// runs of up to five of them, are candidates of their own.
+		bounds := append([]int{r.start}, r.pieces...)
+		bounds = append(bounds, r.end)
+		for a := 0; a < len(bounds)-1; a++ {
+			for b := a + 1; b < len(bounds) && b <= a+5; b++ {
+				st, en := bounds[a], bounds[b]
+				if a > 0 {
+					st = skipSpace(buf, st)
+				}
+				if b < len(bounds)-1 {
+					en = trimSpaceRight(buf, st, en)
+				}
+				if st == r.start && en == r.end {
+					continue
+				}
+				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0}
+				s.classify(buf, sub, st, en, base)
+			}
+		}
+	}
+	s.ids(buf, r.start, r.end, base)
+	return max(r.end, i+1)
+}
+
+func (s *Scanner) readRun(buf []byte, i int) run {
+	r := run{start: i}
+	j := i
+	digitsSeen := 0
+	for j < len(buf) && j-i < 96 {
+		if _, n := digitAt(buf, j); n > 0 {
+			j += n
+			digitsSeen++
+			continue
+		}
+		if j == i && bytes.HasPrefix(buf[j:], []byte("元年")) {
+			j += 3 // 元, then 年 as a separator
+			digitsSeen++
+			continue
+		}
+		c, n := sepAt(buf, j)
+		if n == 0 {
+			// A date ends with 日, an address with 号 or 番地.
+			for _, end := range []string{"日", "号", "番地"} {
+				if digitsSeen > 0 && bytes.HasPrefix(buf[j:], []byte(end)) {
+					j += len(end)
+					break
+				}
+			}
+			break
+		}
+		// A separator must be followed by a digit (or a space then a
+		// digit after a closing parenthesis or 年/月).
+		k := j + n
+		if c == sepAddr && bytes.HasPrefix(buf[j:], []byte("番")) && bytes.HasPrefix(buf[k:], []byte("地")) {
+			k += 3
+		}
+		if _, dn := digitAt(buf, k); dn == 0 {
+			if sc, sn := sepAt(buf, k); (c == sepParen || c == sepDate) && sc == sepSpace {
+				if _, dn2 := digitAt(buf, k+sn); dn2 > 0 {
+					r.pieces = append(r.pieces, k)
+					j = k + sn
+					continue
+				}
+			}
+			if c == sepDate && bytes.HasPrefix(buf[j:], []byte("年")) && bytes.HasPrefix(buf[k:], []byte("元")) {
+				j = k
+				continue
+			}
+			break
+		}
+		if c == sepSpace {
+			r.pieces = append(r.pieces, j)
+		}
+		j = k
+	}
+	r.end = j
+	// What stands just before the run.
+	p := i
+	if p > 0 && (buf[p-1] == '(') {
+		p--
+	} else if bytes.HasSuffix(buf[:p], []byte("（")) {
+		p -= 3
+	}
+	if p > 0 && buf[p-1] == '+' {
+		r.plus = true
+		p--
+	} else if bytes.HasSuffix(buf[:p], []byte("＋")) {
+		r.plus = true
+		p -= 3
+	}
+	q := p
+	if q > 0 && (buf[q-1] == ' ') {
+		q--
+	}
+	for _, era := range []string{"昭和", "平成", "令和", "大正", "明治", "㍼", "㍻", "㋿", "㍽", "㍾"} {
+		if bytes.HasSuffix(buf[:q], []byte(era)) {
+			r.era = true
+			p = q - len(era)
+			break
+		}
+	}
+	if !r.era && q > 0 {
+		switch buf[q-1] {
+		case 'S', 'H', 'R', 'T', 'M', 's', 'h', 'r', 't', 'm':
+			if q < 2 || !isASCIILetter(buf[q-2]) {
+				r.era = true
+				p = q - 1
+			}
+		}
+	}
+	if bytes.HasSuffix(buf[:q], []byte("〒")) {
+		r.postal = true
+		p = q - len("〒")
+	}
+	r.start = p
+	return r
+}
+
+func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+func skipSpace(buf []byte, i int) int {
+	for i < len(buf) {
+		if buf[i] == ' ' {
+			i++
+		} else if bytes.HasPrefix(buf[i:], []byte("\u3000")) {
+			i += 3
+		} else {
+			break
+		}
+	}
+	return i
+}
+
+func trimSpaceRight(buf []byte, lo, hi int) int {
+	for hi > lo {
+		if buf[hi-1] == ' ' {
+			hi--
+		} else if bytes.HasSuffix(buf[lo:hi], []byte("\u3000")) {
+			hi -= 3
+		} else {
+			break
+		}
+	}
+	return hi
+}
+
+// classify decides which kinds a span of a run could be and looks it up as
+// each. The normalizers do the real checking (dates exist, check digits,
+// Luhn), so these rules only keep obviously wrong kinds from costing a
+// fingerprint.
+func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
+	span := buf[st:en]
+	f := features(span)
+	start, end := base+int64(st), base+int64(en)
+	g := f.groups[:f.ngroups]
+	dateShape := f.seps&sepDate != 0 || r.era ||
+		(f.ngroups == 3 && g[0] == 4 && g[1] <= 2 && g[2] <= 2 && f.seps&(sepSlash|sepDash|sepDot) != 0 && f.seps&(sepAddr|sepParen) == 0) ||
+		(f.ngroups == 1 && f.digits == 8 && f.seps == 0)
+	if dateShape && f.seps&sepAddr == 0 {
+		if s.lookup(fingerprints.Birthdate, span, start, end) {
+			s.lookup(fingerprints.Date, span, start, end)
+		}
+	}
+	if f.seps&(sepDate|sepAddr) == 0 && !r.era {
+		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 13) {
+			s.lookup(fingerprints.Phone, span, start, end)
+		}
+		if f.digits == 7 && (r.postal || f.ngroups == 1 || (f.ngroups == 2 && g[0] == 3 && f.seps&^sepSpace == sepDash)) {
+			s.lookup(fingerprints.Postal, span, start, end)
+		}
+		if f.digits == 12 && (f.ngroups == 1 || (f.ngroups == 3 && g[0] == 4 && g[1] == 4)) {
+			s.lookup(fingerprints.MyNumber, span, start, end)
+		}
+		if f.digits >= 13 && f.digits <= 19 && f.seps&^(sepDash|sepSpace) == 0 {
+			s.lookup(fingerprints.Card, span, start, end)
+		}
+	}
+	if blockShape(f) {
+		s.address(buf, st, en, base)
+	}
+}
+
+// blockShape reports whether a span looks like the block numbers that end
+// a Japanese address: 1-2-3, 1丁目2番3号, 12-34.
+func blockShape(f feat) bool {
+	if f.seps&sepAddr != 0 && f.ngroups >= 1 {
+		return f.seps&(sepDate|sepSlash) == 0
+	}
+	if f.ngroups < 2 || f.ngroups > 4 || f.seps&^sepDash != 0 || f.first == 0 {
+		return false
+	}
+	for _, n := range f.groups[:f.ngroups] {
+		if n > 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// ids looks for the operator's id pattern around a numeric run.
+func (s *Scanner) ids(buf []byte, st, en int, base int64) {
+	for si := range s.m.sets {
+		re := s.m.sets[si].idRe
+		if re == nil {
+			continue
+		}
+		lo, hi := max(st-32, 0), min(en+32, len(buf))
+		for _, loc := range re.FindAllIndex(buf[lo:hi], -1) {
+			a, b := lo+loc[0], lo+loc[1]
+			if b <= st || a >= en {
+				continue // not this run's
+			}
+			s.lookup(fingerprints.ID, buf[a:b], base+int64(a), base+int64(b))
+		}
+	}
+}
+
+// atObfuscation returns the length of "[at]" or "(at)" at the start of b.
+func atObfuscation(b []byte) int {
+	if len(b) >= 4 && (b[0] == '[' && b[3] == ']' || b[0] == '(' && b[3] == ')') && b[1]|0x20 == 'a' && b[2]|0x20 == 't' {
+		return 4
+	}
+	return 0
+}
+
+// email reads the address around an '@' (or ＠, [at], (at)) of width n at
+// buf[i] and looks it up.
+func (s *Scanner) email(buf []byte, i, n int, base int64) int {
+	st := i
+	for st > 0 && i-st < 256 {
+		c := buf[st-1]
+		if c < 0x80 {
+			if isASCIILetter(c) || c >= '0' && c <= '9' || bytes.IndexByte([]byte("._%+-!#$&'*/=?^`{|}~"), c) >= 0 {
+				st--
+				continue
+			}
+			break
+		}
+		r, size := utf8.DecodeLastRune(buf[:st])
+		if isFullWidthEmailRune(r) {
+			st -= size
+			continue
+		}
+		break
+	}
+	en := i + n
+	for en < len(buf) && en-i < 256 {
+		c := buf[en]
+		if c < 0x80 {
+			if isASCIILetter(c) || c >= '0' && c <= '9' || c == '-' || c == '.' {
+				en++
+				continue
+			}
+			if m := dotObfuscation(buf[en:]); m > 0 {
+				en += m
+				continue
+			}
+			break
+		}
+		r, size := utf8.DecodeRune(buf[en:])
+		if isFullWidthEmailRune(r) {
+			en += size
+			continue
+		}
+		break
+	}
+	for en > i+n && buf[en-1] == '.' {
+		en--
+	}
+	if st < i && en > i+n {
+		s.lookup(fingerprints.Email, buf[st:en], base+int64(st), base+int64(en))
+	}
+	return max(en, i+1)
+}
+
+func dotObfuscation(b []byte) int {
+	if len(b) >= 5 && (b[0] == '[' && b[4] == ']' || b[0] == '(' && b[4] == ')') &&
+		b[1]|0x20 == 'd' && b[2]|0x20 == 'o' && b[3]|0x20 == 't' {
+		return 5
+	}
+	return 0
+}
+
+func isFullWidthEmailRune(r rune) bool {
+	return r >= '０' && r <= '９' || r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ' || r == '．' || r == '＿' || r == '－' || r == '＋'
+}

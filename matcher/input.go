@@ -1,0 +1,259 @@
+package matcher
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"path/filepath"
+	"strings"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Media types the matcher extracts text from.
+const (
+	MediaText = "text/plain"
+	MediaHTML = "text/html"
+	MediaJSON = "application/json"
+)
+
+// maxTokenBytes bounds one HTML or JSON token (a text node, a string).
+const maxTokenBytes = 16 << 20
+
+// ErrBinary is returned for input that is not text (it has NUL bytes).
+var ErrBinary = errors.New("binary content, not text")
+
+// Input is one document to scan.
+type Input struct {
+	// Source names the document in findings and errors: a path or URL.
+	Source string
+	// R is the document's bytes, in any supported encoding.
+	R io.Reader
+	// MediaType is MediaText, MediaHTML or MediaJSON; empty means guess
+	// from Source's extension and the content.
+	MediaType string
+	// Charset, if known (an HTTP header's charset, --encoding), overrides
+	// detection.
+	Charset string
+}
+
+// MediaTypeOf returns the media type a Content-Type header or file name
+// suggests, or "" when neither says.
+func MediaTypeOf(contentType, name string) string {
+	if mt, _, err := mime.ParseMediaType(contentType); err == nil {
+		switch {
+		case mt == "text/html" || mt == "application/xhtml+xml":
+			return MediaHTML
+		case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson":
+			return MediaJSON
+		case strings.HasPrefix(mt, "text/"):
+			return MediaText
+		}
+	}
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".html", ".htm", ".xhtml":
+		return MediaHTML
+	case ".json", ".jsonl", ".ndjson":
+		return MediaJSON
+	}
+	return ""
+}
+
+// textOf returns a reader of the document's text as UTF-8: decoded from its
+// encoding, and extracted from HTML or JSON. Memory is bounded by the
+// reader buffers and the largest token.
+func textOf(in Input) (io.Reader, func() error, error) {
+	br := bufio.NewReaderSize(in.R, 64<<10)
+	sample, err := br.Peek(64 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, nil, fmt.Errorf("reading %s: %w", in.Source, err)
+	}
+	if bytes.IndexByte(sample, 0) >= 0 && !bytes.HasPrefix(sample, []byte{0xFF, 0xFE}) && !bytes.HasPrefix(sample, []byte{0xFE, 0xFF}) {
+		return nil, nil, fmt.Errorf("%s: %w", in.Source, ErrBinary)
+	}
+	mt := in.MediaType
+	if mt == "" {
+		mt = MediaTypeOf("", in.Source)
+	}
+	if mt == "" {
+		mt = sniffMedia(sample)
+	}
+	var text io.Reader
+	if in.Charset != "" {
+		_, enc, err := fingerprints.LookupEncoding(in.Charset)
+		if err != nil {
+			// An HTTP charset we do not name ourselves: ask x/net.
+			e, _ := charset.Lookup(in.Charset)
+			if e == nil {
+				return nil, nil, fmt.Errorf("%s: %w", in.Source, err)
+			}
+			enc = e
+		}
+		text = transform.NewReader(br, enc.NewDecoder())
+	} else if mt == MediaHTML {
+		enc, _, certain := charset.DetermineEncoding(sample, "text/html")
+		if !certain {
+			if name, err := fingerprints.DetectEncoding(sample); err == nil {
+				_, enc, _ = fingerprints.LookupEncoding(name)
+			}
+		}
+		text = transform.NewReader(br, enc.NewDecoder())
+	} else {
+		name, err := fingerprints.DetectEncoding(sample)
+		if err != nil {
+			// Undecidable text is read as UTF-8, invalid bytes replaced:
+			// the ASCII parts (e-mail addresses, numbers) still match.
+			name = "utf-8"
+		}
+		_, enc, _ := fingerprints.LookupEncoding(name)
+		if name == "utf-8" {
+			text = transform.NewReader(br, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
+		} else {
+			text = transform.NewReader(br, enc.NewDecoder())
+		}
+	}
+	switch mt {
+	case MediaHTML:
+		return pipe(func(w *bufio.Writer) error { return htmlText(w, text) })
+	case MediaJSON:
+		return pipe(func(w *bufio.Writer) error { return jsonText(w, text, in.Source) })
+	}
+	return text, func() error { return nil }, nil
+}
+
+func sniffMedia(sample []byte) string {
+	s := bytes.TrimSpace(bytes.TrimPrefix(sample, []byte("\ufeff")))
+	lower := bytes.ToLower(s[:min(len(s), 512)])
+	switch {
+	case bytes.HasPrefix(lower, []byte("<!doctype html")), bytes.HasPrefix(lower, []byte("<html")),
+		bytes.Contains(lower, []byte("<body")), bytes.Contains(lower, []byte("<table")):
+		return MediaHTML
+	case len(s) > 0 && (s[0] == '{' || s[0] == '[') && json.Valid(firstLine(s)):
+		return MediaJSON
+	}
+	return MediaText
+}
+
+func firstLine(s []byte) []byte {
+	if i := bytes.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// pipe runs an extractor in a goroutine writing to a pipe, and returns the
+// reading end and a function returning the extractor's error.
+func pipe(extract func(w *bufio.Writer) error) (io.Reader, func() error, error) {
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		bw := bufio.NewWriterSize(pw, 64<<10)
+		err := extract(bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err)
+		done <- err
+	}()
+	wait := func() error {
+		pr.Close() // unblock the writer if the reader stopped early
+		err := <-done
+		if errors.Is(err, io.ErrClosedPipe) {
+			return nil
+		}
+		return err
+	}
+	return pr, wait, nil
+}
+
+// htmlText writes the text of an HTML document: text nodes, with block
+// elements and <br> as line breaks and table cells as tabs (so cells stay
+// apart), and the targets of mailto: and tel: links. Scripts and styles are
+// left out.
+func htmlText(w *bufio.Writer, r io.Reader) error {
+	z := html.NewTokenizer(r)
+	z.SetMaxBuf(maxTokenBytes)
+	skip := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if err := z.Err(); err != io.EOF {
+				return fmt.Errorf("reading HTML: %w", err)
+			}
+			return nil
+		case html.TextToken:
+			if skip == 0 {
+				w.Write(z.Text())
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			name, hasAttr := z.TagName()
+			tag := string(name)
+			switch tag {
+			case "script", "style", "noscript", "template":
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			case "td", "th":
+				if tt != html.EndTagToken {
+					w.WriteByte('\t')
+				}
+			case "br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+				"dd", "dt", "hr", "section", "article", "header", "footer", "ul", "ol", "dl", "title", "address", "tbody", "thead":
+				w.WriteByte('\n')
+			default:
+				if tt != html.EndTagToken {
+					w.WriteByte(' ')
+				}
+			}
+			for hasAttr && tt != html.EndTagToken {
+				var k, v []byte
+				k, v, hasAttr = z.TagAttr()
+				if string(k) != "href" {
+					continue
+				}
+				lv := bytes.ToLower(v)
+				if bytes.HasPrefix(lv, []byte("mailto:")) || bytes.HasPrefix(lv, []byte("tel:")) {
+					w.WriteByte(' ')
+					w.Write(v[bytes.IndexByte(v, ':')+1:])
+					w.WriteByte(' ')
+				}
+			}
+		}
+	}
+}
+
+// jsonText writes every string and number of a JSON document (or a stream
+// of documents, as in JSON Lines), one per line, keys included.
+func jsonText(w *bufio.Writer, r io.Reader, source string) error {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: not valid JSON near byte %d: %w", source, dec.InputOffset(), err)
+		}
+		switch v := tok.(type) {
+		case string:
+			w.WriteString(v)
+			w.WriteByte('\n')
+		case json.Number:
+			w.WriteString(v.String())
+			w.WriteByte('\n')
+		}
+	}
+}

@@ -1,0 +1,131 @@
+package matcher
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+	"github.com/leakwatch/leakwatch/store"
+	"golang.org/x/text/encoding/japanese"
+)
+
+const testSchema = "ref=ref,name=name,kana=name,birthdate=birthdate,phone=phone,email=email:strong,postal=postal,address=address,mynumber=mynumber:strong,custno=id"
+
+const testCSV = `ref,name,kana,birthdate,phone,email,postal,address,mynumber,custno
+c1,山田 太郎,ヤマダ タロウ,1985/01/02,090-1234-5678,taro.yamada@example.jp,100-0005,東京都千代田区丸の内1-2-3,123456789018,C00012345
+c2,佐藤 花子,サトウ ハナコ,1960/03/04,03-1234-5678,hanako@example.com,530-0001,大阪府大阪市北区梅田2丁目4番9号,,C00012346
+c3,鈴木 一郎,スズキ イチロウ,1990/05/06,080-9876-5432,ichiro@example.ne.jp,060-0001,北海道札幌市中央区北1条西2丁目3-4,,C00012347
+c4,Taro Yamada,,1970/07/08,070-1111-2222,,,,,C00012348
+`
+
+func newTestMatcher(t testing.TB) *Matcher {
+	t.Helper()
+	dir := t.TempDir()
+	st, err := store.OpenBolt(filepath.Join(dir, "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	key, err := fingerprints.GenerateKey(filepath.Join(dir, "key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := fingerprints.ParseSchema(testSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := fingerprints.Load(ctx, st, key, strings.NewReader(testCSV), fingerprints.LoadOptions{
+		Name: "customers", Source: "c.csv", Schema: schema, IDPattern: `C[0-9]{8}`,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := fingerprints.BuildIndex(ctx, st, "customers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpr, err := key.ForSet(ix.Meta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New([]Set{{Index: ix, FPR: fpr}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func scanString(t *testing.T, m *Matcher, text, media string) []Finding {
+	t.Helper()
+	fs, err := m.Scan(context.Background(), Input{Source: "doc", R: strings.NewReader(text), MediaType: media})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fs
+}
+
+func refsOf(fs []Finding) string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.Ref+":"+strings.Join(f.Fields, "+"))
+	}
+	return strings.Join(out, " ")
+}
+
+func TestMatchShapes(t *testing.T) {
+	m := newTestMatcher(t)
+	cases := []struct {
+		name, text, media, want string
+	}{
+		{"csv row", "山田 太郎,1985/01/02,090-1234-5678\n", "", "c1:birthdate+name+phone"},
+		{"full-width phone and era date", "氏名：山田太郎\n生年月日：昭和60年1月2日\n電話：０９０－１２３４－５６７８\n", "", "c1:birthdate+name+phone"},
+		{"kana reading and +81", "ヤマダ タロウ (+81 90 1234 5678)", "", "c1:name+phone"},
+		{"hiragana reading", "やまだ たろう 09012345678", "", "c1:name+phone"},
+		{"half-width kana", "ﾔﾏﾀﾞ ﾀﾛｳ 090(1234)5678", "", "c1:name+phone"},
+		{"strong email alone", "contact: TARO.YAMADA@EXAMPLE.JP", "", "c1:email"},
+		{"obfuscated email", "taro.yamada[at]example.jp", "", "c1:email"},
+		{"my number alone", "個人番号 1234 5678 9018", "", "c1:mynumber"},
+		{"address without prefecture", "住所は千代田区丸の内1丁目2番3号です。電話 090-1234-5678", "", "c1:address+phone"},
+		{"kanji block numbers", "大阪市北区梅田二丁目四番九号 03-1234-5678", "", "c2:address+phone"},
+		{"sapporo", "札幌市中央区北一条西二丁目3番4号 080-9876-5432", "", "c3:address+phone"},
+		{"romaji reversed", "Name: YAMADA Taro, Phone: +81-70-1111-2222", "", "c4:name+phone"},
+		{"id and phone", "customer C00012346 tel 03-1234-5678", "", "c2:id+phone"},
+		{"html table", "<table><tr><td>佐藤</td><td>花子</td><td>S35.3.4</td><td>03-1234-5678</td></tr></table>", MediaHTML, "c2:birthdate+name+phone"},
+		{"json", `{"user":{"name":"鈴木 一郎","tel":"080-9876-5432"}}`, MediaJSON, "c3:name+phone"},
+		{"json escapes", `{"n":"\u9234\u6728\u4e00\u90ce","t":"08098765432"}`, MediaJSON, "c3:name+phone"},
+		{"postal and address", "〒530-0001 大阪市北区梅田2-4-9", "", "c2:address+postal"},
+		// Must not report:
+		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
+		{"single phone", "call 090-1234-5678 now", "", ""},
+		{"crossed records", "山田太郎 03-1234-5678", "", ""},
+		{"name alone", "山田太郎さんは元気です", "", ""},
+		{"too far apart", "山田太郎" + strings.Repeat("あ", 600) + "090-1234-5678", "", ""},
+		{"other person", "田中次郎 090-1234-5679 jiro@example.jp", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := refsOf(scanString(t, m, c.text, c.media))
+			if got != c.want {
+				t.Fatalf("got %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+func TestMatchEncodings(t *testing.T) {
+	m := newTestMatcher(t)
+	text := "氏名,電話\n山田 太郎,090-1234-5678\n"
+	for name, enc := range map[string]interface{ String(string) (string, error) }{
+		"shift_jis": japanese.ShiftJIS.NewEncoder(), "euc-jp": japanese.EUCJP.NewEncoder(), "iso-2022-jp": japanese.ISO2022JP.NewEncoder(),
+	} {
+		b, err := enc.String(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := refsOf(scanString(t, m, b, "")); got != "c1:name+phone" {
+			t.Errorf("%s: got %q", name, got)
+		}
+	}
+}

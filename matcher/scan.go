@@ -1,0 +1,228 @@
+package matcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+)
+
+// Streaming: text is read in segments of segSize bytes. Candidates are
+// taken from [lo, hi) of each segment, where hi stops margin bytes short of
+// the buffer's end (at a line break where there is one), and keepBack bytes
+// before hi stay in the buffer for the next segment, so a record that
+// straddles two segments is seen whole. Memory per scan is the buffer plus
+// the decider's recent hits: constant, whatever the input size.
+const (
+	segSize  = 1 << 20
+	margin   = 8 << 10
+	keepBack = 8 << 10
+	// maxCache bounds the per-scanner cache of candidate lookups.
+	maxCache = 1 << 16
+)
+
+// Scanner scans documents in one goroutine, reusing its buffers.
+type Scanner struct {
+	m       *Matcher
+	hashers []fingerprints.Hasher
+	dec     *decider
+	buf     []byte
+	norm    []byte
+	hits    []hit
+	cache   map[string][]cachedHit
+	tmp     []cachedHit
+	wins    [][2]int
+	starts  []int
+	toks    []token
+	offs    []int
+	pair    []byte
+	stats   Stats
+}
+
+// Stats counts what a Scanner did, for metrics and benchmarks.
+type Stats struct {
+	Bytes      int64 // text bytes scanned
+	Candidates int64 // candidate values normalized
+	Lookups    int64 // fingerprints computed and looked up
+	Hits       int64 // field hits
+}
+
+type cachedHit struct {
+	set    uint16
+	strong bool
+	rec    uint32
+}
+
+// NewScanner returns a Scanner. It is not safe for concurrent use.
+func (m *Matcher) NewScanner() *Scanner {
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window), cache: map[string][]cachedHit{}}
+	for _, set := range m.sets {
+		s.hashers = append(s.hashers, set.fpr.NewHasher())
+	}
+	return s
+}
+
+// Stats returns the counts accumulated over every scan so far.
+func (s *Scanner) Stats() Stats { return s.stats }
+
+// Scan reads one document to its end and returns the records found in it.
+func (s *Scanner) Scan(ctx context.Context, in Input) ([]Finding, error) {
+	text, wait, err := textOf(in)
+	if err != nil {
+		return nil, err
+	}
+	findings, err := s.scanText(ctx, text, in.Source)
+	if werr := wait(); err == nil && werr != nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return findings, nil
+}
+
+func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) ([]Finding, error) {
+	s.dec.reset()
+	if len(s.cache) > maxCache {
+		clear(s.cache)
+	}
+	if cap(s.buf) < segSize+margin {
+		s.buf = make([]byte, 0, segSize+margin)
+	}
+	buf := s.buf[:0]
+	var base, runeBase int64
+	lo := 0
+	eof := false
+	for {
+		for len(buf) < segSize && !eof {
+			n, err := text.Read(buf[len(buf):cap(buf)])
+			buf = buf[:len(buf)+n]
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", source, err)
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		hi := len(buf)
+		if !eof {
+			hi = cutPoint(buf, len(buf)-margin)
+		}
+		s.segment(buf, lo, hi, base, runeBase)
+		s.stats.Bytes += int64(hi - lo)
+		if eof {
+			break
+		}
+		keep := cutPoint(buf, max(hi-keepBack, 0))
+		runeBase += int64(utf8.RuneCount(buf[:keep]))
+		base += int64(keep)
+		n := copy(buf, buf[keep:])
+		buf = buf[:n]
+		lo = hi - keep
+	}
+	s.buf = buf[:0]
+	return s.dec.findings(s.m, source), nil
+}
+
+// cutPoint returns a place at or before i to cut buf: after a line break
+// within 4 KiB if there is one, else after a space, else a character
+// boundary.
+func cutPoint(buf []byte, i int) int {
+	if i <= 0 {
+		return 0
+	}
+	for j := i; j > 0 && j > i-4096; j-- {
+		if buf[j-1] == '\n' {
+			return j
+		}
+	}
+	for j := i; j > 0 && j > i-512; j-- {
+		if buf[j-1] == ' ' || buf[j-1] == '\t' {
+			return j
+		}
+	}
+	for j := i; j > 0 && j > i-utf8.UTFMax; j-- {
+		if utf8.RuneStart(buf[j]) {
+			return j
+		}
+	}
+	return i
+}
+
+// segment finds the hits of one segment and feeds them to the decider.
+func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
+	s.hits = s.hits[:0]
+	s.extract(buf, lo, hi, base)
+	if len(s.hits) > 0 {
+		s.nameWindows(buf, base)
+	}
+	if len(s.hits) == 0 {
+		return
+	}
+	sort.Slice(s.hits, func(i, j int) bool { return s.hits[i].start < s.hits[j].start })
+	// Character offsets, walking once through the segment.
+	at, runes := 0, runeBase
+	for i := range s.hits {
+		h := &s.hits[i]
+		off := int(h.start - base)
+		if off > at {
+			runes += int64(utf8.RuneCount(buf[at:off]))
+			at = off
+		}
+		h.pos = runes
+	}
+	for _, h := range s.hits {
+		s.dec.add(h)
+	}
+	s.stats.Hits += int64(len(s.hits))
+	s.dec.sweep(s.hits[len(s.hits)-1].pos)
+}
+
+// lookup normalizes a candidate as kind k, fingerprints it for every set
+// that has fields of that kind, and records the hits. It reports whether
+// the candidate normalized (so callers can stop trying other forms).
+func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) bool {
+	norm, err := fingerprints.AppendNormalized(s.norm[:0], k, cand)
+	s.norm = norm
+	s.stats.Candidates++
+	if err != nil {
+		return false
+	}
+	// The cache key is the kind byte and the canonical form.
+	norm = append(norm, byte(k))
+	s.norm = norm
+	hits, ok := s.cache[string(norm)]
+	if !ok {
+		s.tmp = s.tmp[:0]
+		for si := range s.m.sets {
+			set := &s.m.sets[si]
+			if !set.hasKind[k] {
+				continue
+			}
+			s.stats.Lookups++
+			fp := s.hashers[si].Sum(k, norm[:len(norm)-1])
+			for _, h := range set.ix.Lookup(fp.Key64()) {
+				kind, strong := set.ix.Column(h.Col())
+				if kind == k {
+					s.tmp = append(s.tmp, cachedHit{set: uint16(si), strong: strong, rec: h.Record()})
+				}
+			}
+		}
+		if len(s.tmp) > 0 {
+			hits = append([]cachedHit(nil), s.tmp...)
+		}
+		if len(s.cache) < maxCache {
+			s.cache[string(norm)] = hits
+		}
+	}
+	for _, h := range hits {
+		s.hits = append(s.hits, hit{set: h.set, kind: k, strong: h.strong, rec: h.rec, start: start, end: end})
+	}
+	return true
+}
