@@ -42,8 +42,9 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"keygen": {"create a new fingerprint key (or, with --operator, an evidence key pair)", runKeygen},
+		"keygen": {"create a new fingerprint key", runKeygen},
 		"sets":   {"load, list, inspect and remove fingerprint sets", runSets},
+		"scan":   {"scan files, directories, standard input or URLs once", runScan},
 	}
 }
 
