@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+	"github.com/leakwatch/leakwatch/store/storetest"
+)
+
+// The raw-data canary. It loads records, scans pages that contain them,
+// lists and inspects the sets, with debug logs on; then it searches every
+// byte the program wrote — the store's files, every Redis key and value
+// (and the AOF, which holds every write command), every file left in the
+// work directory, standard output and standard error — for each raw value
+// and its normalized forms. Any hit fails. Extend it whenever the program
+// starts writing somewhere new.
+
+const canaryCSV = `ref,name,kana,birthdate,phone,email,postal,address,mynumber,card,custno
+k1,黒澤 明美,クロサワ アケミ,1971/08/19,090-4412-7786,akemi.kurosawa@example.jp,150-0041,東京都渋谷区神南1-19-11,123456789018,4111111111111111,C00098765
+k2,Haruki Tsubouchi,ツボウチ ハルキ,昭和52年11月30日,03-5981-2267,h.tsubouchi@example.com,〒604-8005,京都府京都市中京区恵比須町534-40,,,C00098766
+`
+
+// canaryLeak is a paste with both records written differently.
+const canaryLeak = `leaked customer list (part 1)
+クロサワ アケミ / S46.8.19 / ０９０－４４１２－７７８６ / akemi.kurosawa＠example.jp
+TSUBOUCHI Haruki, born 1977-11-30, tel +81 3 5981 2267, 京都市中京区恵比須町534番地40
+`
+
+func TestCanaryNoRawDataPersists(t *testing.T) {
+	for _, backend := range []string{"embedded", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			dir := t.TempDir()
+			var redisSrv *storetest.RedisServer
+			env := map[string]string{
+				"HOME":           filepath.Join(dir, "home"),
+				"LEAKWATCH_DATA": filepath.Join(dir, "data"),
+				"LEAKWATCH_KEY":  filepath.Join(dir, "secret", "key"),
+			}
+			if backend == "redis" {
+				redisSrv = storetest.StartRedis(t, storetest.StartOptions{AOF: true})
+				env["LEAKWATCH_REDIS"] = redisSrv.URL()
+			}
+			in := filepath.Join(dir, "in")
+			os.MkdirAll(in, 0o700)
+			os.WriteFile(filepath.Join(in, "customers.csv"), []byte(canaryCSV), 0o600)
+			os.WriteFile(filepath.Join(in, "paste.txt"), []byte(canaryLeak), 0o600)
+			os.WriteFile(filepath.Join(in, "page.html"), []byte("<html><body><pre>"+canaryLeak+"</pre></body></html>"), 0o600)
+
+			var out, errOut bytes.Buffer
+			run := func(wantCode int, args ...string) {
+				t.Helper()
+				args = append(args, "--log-level", "debug", "--log-format", "json")
+				code := Main(args, strings.NewReader(""), &out, &errOut, func(k string) string { return env[k] })
+				if code != wantCode {
+					t.Fatalf("leakwatch %s: exit %d, want %d\nstderr:\n%s", strings.Join(args, " "), code, wantCode, errOut.String())
+				}
+			}
+			run(0, "keygen")
+			run(0, "sets", "load", "customers", filepath.Join(in, "customers.csv"), "--id-pattern", "C[0-9]{8}", "--schema",
+				"ref=ref,name=name,kana=name,birthdate=birthdate,phone=phone,email=email:strong,postal=postal,address=address,mynumber=mynumber:strong,card=card:strong,custno=id")
+			run(0, "sets", "load", "again", filepath.Join(in, "customers.csv"), "--skip-invalid", "--schema", "ref=ref,name=name,phone=phone,mynumber=mynumber")
+			run(1, "scan", "--json", in)
+			run(1, "scan", filepath.Join(in, "paste.txt"))
+			run(0, "sets", "list", "--json")
+			run(0, "sets", "info", "customers")
+			// The scan must have found both records, or the canary proves
+			// nothing about what a match writes.
+			for _, ref := range []string{`"ref":"k1"`, `"ref":"k2"`} {
+				if !strings.Contains(out.String(), ref) {
+					t.Fatalf("scan did not find %s:\n%s", ref, out.String())
+				}
+			}
+
+			written := map[string][]byte{"stdout": out.Bytes(), "stderr": errOut.Bytes()}
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err != nil || d.IsDir() || strings.HasPrefix(p, in) {
+					return nil
+				}
+				if b, err := os.ReadFile(p); err == nil {
+					written[p] = b
+				}
+				return nil
+			})
+			if redisSrv != nil {
+				ctx := context.Background()
+				c := redisSrv.Client()
+				defer c.Close()
+				keys, err := c.Keys(ctx, "*").Result()
+				if err != nil || len(keys) == 0 {
+					t.Fatalf("redis keys: %v %v", keys, err)
+				}
+				for _, k := range keys {
+					v, err := c.Dump(ctx, k).Result()
+					if err != nil {
+						t.Fatal(err)
+					}
+					written["redis key "+k] = []byte(k + "\x00" + v)
+				}
+				filepath.WalkDir(redisSrv.Dir(), func(p string, d fs.DirEntry, err error) error {
+					if err == nil && !d.IsDir() {
+						b, _ := os.ReadFile(p)
+						written["redis file "+p] = b
+					}
+					return nil
+				})
+			}
+			needles := canaryNeedles(t)
+			checked := 0
+			for where, b := range written {
+				checked += len(b)
+				for _, n := range needles {
+					if bytes.Contains(b, []byte(n)) {
+						t.Errorf("raw value %q found in %s", n, where)
+					}
+				}
+			}
+			if checked < 10_000 {
+				t.Fatalf("only %d bytes were checked: the canary looked in the wrong places", checked)
+			}
+			t.Logf("%s: checked %d bytes in %d places for %d needles", backend, checked, len(written), len(needles))
+		})
+	}
+}
+
+// canaryNeedles returns every raw value of the canary records, as written
+// and in normalized form, with the pieces an encoder could leave (digits of
+// a phone without separators, a name without its space).
+func canaryNeedles(t *testing.T) []string {
+	rows, err := csv.NewReader(strings.NewReader(canaryCSV)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]fingerprints.Kind{"name": fingerprints.Name, "kana": fingerprints.Name, "birthdate": fingerprints.Birthdate,
+		"phone": fingerprints.Phone, "email": fingerprints.Email, "postal": fingerprints.Postal, "address": fingerprints.Address,
+		"mynumber": fingerprints.MyNumber, "card": fingerprints.Card, "custno": fingerprints.ID}
+	var needles []string
+	add := func(s string) {
+		if len(s) >= 5 {
+			needles = append(needles, s)
+		}
+	}
+	for _, row := range rows[1:] {
+		for i, v := range row {
+			col := rows[0][i]
+			k, ok := kinds[col]
+			if !ok || v == "" {
+				continue
+			}
+			add(v)
+			add(strings.ReplaceAll(v, " ", ""))
+			add(strings.Map(func(r rune) rune {
+				if r >= '0' && r <= '9' {
+					return r
+				}
+				return -1
+			}, v))
+			if norm, err := fingerprints.Normalize(k, v); err == nil {
+				add(norm)
+			} else {
+				t.Fatalf("canary value in column %s does not normalize: %v", col, err)
+			}
+			for _, part := range strings.Fields(v) {
+				add(part)
+			}
+		}
+	}
+	// The canary itself must be able to fail: a needle is in the input.
+	if !bytes.Contains([]byte(canaryLeak), []byte("akemi.kurosawa")) || len(needles) < 40 {
+		panic(fmt.Sprintf("canary needles look wrong: %d", len(needles)))
+	}
+	return needles
+}
