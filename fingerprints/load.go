@@ -284,6 +284,15 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 						return &RowError{Source: opts.Source, Line: line, Column: col, Err: err}
 					}
 					recs = append(recs, Field{Col: uint8(m.field), Kind: m.item.kind, Strong: m.item.strong, FP: hasher.Sum(m.item.kind, norm)})
+					if m.item.kind == Name {
+						// A spaced kana reading also matches its romaji.
+						if rom, ok := kanaToRomaji(v); ok {
+							if rn, err := AppendNormalized(norm[:0], Name, []byte(rom)); err == nil {
+								norm = rn
+								recs = append(recs, Field{Col: uint8(m.field), Kind: Name, Strong: m.item.strong, FP: hasher.Sum(Name, norm)})
+							}
+						}
+					}
 				}
 				if len(recs) == 0 {
 					return &RowError{Source: opts.Source, Line: line, Err: errors.New("no mapped field has a value")}
@@ -313,8 +322,12 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 		}
 		chunk.add(refBuf, recs)
 		nrows++
-		for _, f := range recs {
-			meta.Fields[f.Col].Count++
+		// A field counts once per value, however many fingerprints it
+		// gave (a kana reading also gives its romaji).
+		for i, f := range recs {
+			if i == 0 || f.Col != recs[i-1].Col {
+				meta.Fields[f.Col].Count++
+			}
 			meta.Fingerprints++
 		}
 		if chunk.count == chunkRecords {

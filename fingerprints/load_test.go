@@ -58,7 +58,7 @@ func TestLoadCSVAndIndex(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := res.Meta
-	if m.Rows != 3 || m.Fingerprints != 3*8-2 || len(m.Fields) != 8 {
+	if m.Rows != 3 || m.Fingerprints != 3*8-2+3 || len(m.Fields) != 8 || m.Fields[1].Count != 3 {
 		t.Fatalf("rows %d fingerprints %d fields %d", m.Rows, m.Fingerprints, len(m.Fields))
 	}
 	if m.Fields[7].Count != 1 || !m.Fields[7].Strong || m.Fields[7].Kind != "mynumber" {
@@ -138,7 +138,7 @@ func TestLoadFormatsAndEncodings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Meta.Rows != 3 || res.Meta.Fingerprints != 22 || res.Meta.Source != c.wantSource {
+			if res.Meta.Rows != 3 || res.Meta.Fingerprints != 25 || res.Meta.Source != c.wantSource {
 				t.Fatalf("rows %d fps %d source %q", res.Meta.Rows, res.Meta.Fingerprints, res.Meta.Source)
 			}
 			// The same name must give the same fingerprint whatever the

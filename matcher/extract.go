@@ -416,22 +416,52 @@ func blockShape(f feat) bool {
 	return true
 }
 
-// ids looks for the operator's id pattern around a numeric run.
+// ids looks for the operator's id pattern around a numeric run. The
+// pattern is matched against a copy of the window with full-width ASCII
+// folded (Ｃ００１２ reads as C0012), and a match is looked up as written.
 func (s *Scanner) ids(buf []byte, st, en int, base int64) {
+	var folded []byte
 	for si := range s.m.sets {
 		re := s.m.sets[si].idRe
 		if re == nil {
 			continue
 		}
-		lo, hi := max(st-32, 0), min(en+32, len(buf))
-		for _, loc := range re.FindAllIndex(buf[lo:hi], -1) {
-			a, b := lo+loc[0], lo+loc[1]
+		lo, hi := max(st-48, 0), min(en+48, len(buf))
+		for lo > 0 && !utf8.RuneStart(buf[lo]) {
+			lo--
+		}
+		if folded == nil {
+			folded, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], buf[lo:hi])
+			s.fold = folded
+		}
+		for _, loc := range re.FindAllIndex(folded, -1) {
+			a, b := lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
 			if b <= st || a >= en {
 				continue // not this run's
 			}
 			s.lookup(fingerprints.ID, buf[a:b], base+int64(a), base+int64(b))
 		}
 	}
+}
+
+// foldWidth appends src to dst with full-width ASCII (U+FF01–FF5E) turned
+// into ASCII, and records in m, for each byte of the result and one past
+// its end, the offset in src it came from.
+func foldWidth(dst []byte, m []int, src []byte) ([]byte, []int) {
+	for i := 0; i < len(src); {
+		r, n := utf8.DecodeRune(src[i:])
+		if r >= 0xFF01 && r <= 0xFF5E {
+			dst = append(dst, byte(r-0xFF01+0x21))
+			m = append(m, i)
+		} else {
+			for k := 0; k < n; k++ {
+				dst = append(dst, src[i+k])
+				m = append(m, i+k)
+			}
+		}
+		i += n
+	}
+	return dst, append(m, len(src))
 }
 
 // atObfuscation returns the length of "[at]" or "(at)" at the start of b.

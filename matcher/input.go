@@ -234,26 +234,80 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 	}
 }
 
-// jsonText writes every string and number of a JSON document (or a stream
-// of documents, as in JSON Lines), one per line, keys included.
+// jsonText copies a JSON document (or JSON Lines, or something that only
+// looks like JSON) with the escapes inside its strings decoded: \u5c71 is
+// written as 山, \n as a line break. Punctuation and keys stay and keep
+// values apart. It never fails on malformed JSON: a log whose first line
+// happened to be an object is still scanned whole.
 func jsonText(w *bufio.Writer, r io.Reader, source string) error {
-	dec := json.NewDecoder(r)
-	dec.UseNumber()
+	br := bufio.NewReaderSize(r, 64<<10)
+	inString := false
+	var pendingHigh rune // a high surrogate waiting for its low half
 	for {
-		tok, err := dec.Token()
+		c, err := br.ReadByte()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("%s: not valid JSON near byte %d: %w", source, dec.InputOffset(), err)
+			return fmt.Errorf("reading %s: %w", source, err)
 		}
-		switch v := tok.(type) {
-		case string:
-			w.WriteString(v)
+		if c == '"' {
+			inString = !inString
+			w.WriteByte(c)
+			continue
+		}
+		if !inString || c != '\\' {
+			w.WriteByte(c)
+			continue
+		}
+		e, err := br.ReadByte()
+		if err != nil {
+			w.WriteByte(c)
+			continue
+		}
+		switch e {
+		case 'n', 'r':
 			w.WriteByte('\n')
-		case json.Number:
-			w.WriteString(v.String())
-			w.WriteByte('\n')
+		case 't':
+			w.WriteByte('\t')
+		case 'u':
+			hex, _ := br.Peek(4)
+			v, ok := parseHex4(hex)
+			if !ok {
+				w.WriteString("\\u")
+				continue
+			}
+			br.Discard(4)
+			r := rune(v)
+			switch {
+			case r >= 0xD800 && r < 0xDC00:
+				pendingHigh = r
+				continue
+			case r >= 0xDC00 && r < 0xE000 && pendingHigh != 0:
+				r = (pendingHigh-0xD800)<<10 + (r - 0xDC00) + 0x10000
+			}
+			pendingHigh = 0
+			w.WriteRune(r)
+		default:
+			w.WriteByte(e) // \" \\ \/ and anything else: the character itself
 		}
 	}
+}
+
+func parseHex4(b []byte) (uint16, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var v uint16
+	for _, c := range b[:4] {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | uint16(c-'0')
+		case c|0x20 >= 'a' && c|0x20 <= 'f':
+			v = v<<4 | uint16(c|0x20-'a'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }

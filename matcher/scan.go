@@ -40,6 +40,8 @@ type Scanner struct {
 	toks    []token
 	offs    []int
 	pair    []byte
+	fold    []byte
+	foldMap []int
 	stats   Stats
 }
 

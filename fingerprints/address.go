@@ -1,0 +1,430 @@
+package fingerprints
+
+import (
+	"bytes"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Japanese postal addresses.
+//
+// Canonical form: the locality (city, ward, town, district) followed by the
+// block numbers joined by "-", and nothing after them:
+//
+//	東京都千代田区丸の内一丁目2番3号 丸の内ビル5F  →  千代田区丸の内1-2-3
+//	〒060-0001 北海道札幌市中央区北一条西二丁目3番4号  →  札幌市中央区北1条西2-3-4
+//
+// Steps, each on the result of the one before:
+//
+//  1. NFKC (full-width digits and hyphens, half-width kana).
+//  2. White space is removed, except one space between two numerals (ASCII
+//     digits or kanji numerals), which ends a block group: "1-2-3 405".
+//     Hyphens and their look-alikes become "-"; the prolonged sound mark ー
+//     (ｰ) does too when it stands between two numerals, and stays a kana
+//     letter everywhere else.
+//  3. A leading postal code (〒, "NNN-NNNN" or seven digits, when something
+//     follows) and a leading prefecture (all 47, with their 都道府県 suffix)
+//     are removed, as often as they occur: 東京都千代田区 and 千代田区 are
+//     alike. A value that is only a postal code and/or a prefecture is
+//     rejected.
+//  4. The first block group is found and rewritten; the text before it is
+//     kept. A group starts at a run of ASCII digits, or at a run of kanji
+//     numerals (〇一二三四五六七八九十百千壱弐参) that is directly followed by
+//     丁目, 丁 and a number (or the end), 番地, 番 (not 番町/番丁), 号, "-" and
+//     a number, or の/ノ and a number. Numbers are followed by separators
+//     (any sequence of "-", 丁目, 丁, 番地, 番, 号, の, ノ) and the next
+//     number; inside a group, a kanji run counts as a number only when a
+//     separator or the end follows it. The numbers (kanji converted, leading
+//     zeros dropped) are written joined by "-", at most three of them:
+//     1丁目2番3号, 1丁目2番地3, 1丁目2-3, 1の2の3, 一丁目二番三号,
+//     一丁目2番地の3 and 1-2-3 are all "1-2-3", and 1-2-3-405 is too.
+//  5. Everything after the group is dropped (trailing 号, buildings, floors,
+//     rooms). Without a group, the whole value is kept.
+//
+// Numbers before 条, 線 and 地割 (Hokkaido's 北1条西, Iwate's 第2地割) are part
+// of the locality: a kanji number there is converted (北一条 → 北1条) but no
+// group starts. Other kanji numerals are place names and stay as they are
+// (千代田, 三鷹, 八王子, 九段, 八丁堀, 二番町).
+//
+// For the extractor: a canonical address ends with the last number of its
+// block group (an ASCII digit), or is the whole value when it has none. In
+// raw text the group is the maximal stretch of numerals, dash look-alikes,
+// and the separators 丁目 丁 番地 番 号 の ノ that follow the locality; it
+// ends at the first other character, at white space, or after its third
+// number. Since the normalizer drops whatever follows the group, a candidate
+// may safely run past it (to the end of the line, say); it must not start
+// before the prefecture, postal code or locality.
+
+func init() { register(Address, appendAddress) }
+
+var (
+	errAddressEmpty   = invalid(Address, "empty")
+	errAddressOnly    = invalid(Address, "only a postal code or prefecture")
+	errAddressControl = invalid(Address, "control character")
+	errAddressUTF8    = invalid(Address, "invalid UTF-8")
+	errAddressLong    = invalid(Address, "too long")
+	errAddressUnnorm  = invalid(Address, "no stable form")
+)
+
+const (
+	maxAddressBytes = 2048
+	maxBlockParts   = 3
+)
+
+// prefectures are the 47 都道府県 of Japan, in their JIS X 0401 order.
+var prefectures = [...]string{
+	"北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県",
+	"茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "東京都", "神奈川県",
+	"新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県",
+	"静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県",
+	"奈良県", "和歌山県", "鳥取県", "島根県", "岡山県", "広島県", "山口県",
+	"徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県",
+	"熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
+}
+
+func appendAddress(dst, src []byte) ([]byte, error) {
+	if len(src) > maxAddressBytes {
+		return dst, errAddressLong
+	}
+	start := len(dst)
+	dst = appendNFKC(dst, src)
+	n, err := cleanAddress(dst[start:])
+	if err != nil {
+		return dst[:start], err
+	}
+	dst = dst[:start+n]
+	if n == 0 {
+		return dst[:start], errAddressEmpty
+	}
+	b := dst[start:]
+	p := stripAddressHead(b)
+	if p == len(b) || postalLen(b[p:]) == len(b)-p {
+		return dst[:start], errAddressOnly
+	}
+	out := len(dst)
+	dst = appendAddressBody(dst, b[p:])
+	n = copy(dst[start:], dst[out:])
+	dst = dst[:start+n]
+	if n == 0 {
+		return dst, errAddressEmpty
+	}
+	if postalLen(dst[start:]) == n {
+		return dst[:start], errAddressOnly // a block group that looks like one
+	}
+	if !norm.NFKC.IsNormal(dst[start:]) {
+		return dst[:start], errAddressUnnorm
+	}
+	return dst, nil
+}
+
+// cleanAddress does step 2 in place and returns the new length of b.
+func cleanAddress(b []byte) (int, error) {
+	w := 0
+	removed := false // white space was dropped since the last rune written
+	lastPos := -1    // start of the last rune written
+	for r := 0; r < len(b); {
+		c := b[r]
+		size := 1
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == 0x7F || c == ' ' {
+				if !isASCIISpace(c) && c != ' ' {
+					return 0, errAddressControl
+				}
+				r++
+				w, removed = addressSpace(b, w, r), true
+				continue
+			}
+		} else {
+			var ru rune
+			ru, size = utf8.DecodeRune(b[r:])
+			switch {
+			case ru == utf8.RuneError && size == 1:
+				return 0, errAddressUTF8
+			case isSpace(ru):
+				r += size
+				w, removed = addressSpace(b, w, r), true
+				continue
+			case unicode.IsControl(ru):
+				return 0, errAddressControl
+			case isProlonged(ru) && !(w > 0 && endsWithNumeral(b[:w]) && startsWithNumeral(b[r+size:])):
+				// A kana letter: copied below.
+			case isDash(ru):
+				r += size
+				b[w] = '-'
+				lastPos, removed = w, false
+				w++
+				continue
+			case isMark(ru) && (removed || lastPos < 0):
+				// A mark cut off from its letter by removed space: compose it
+				// with a kana, or drop it.
+				if lastPos >= 0 {
+					last, _ := utf8.DecodeRune(b[lastPos:w])
+					if k, ok := composeKana(last, ru); ok && isKana(last) {
+						utf8.EncodeRune(b[lastPos:], k)
+					}
+				}
+				r += size
+				continue
+			}
+		}
+		lastPos = w
+		copy(b[w:], b[r:r+size])
+		w += size
+		r += size
+		removed = false
+	}
+	if w > 0 && b[w-1] == ' ' {
+		w--
+	}
+	return w, nil
+}
+
+// addressSpace handles white space just read (input resumes at b[r:]) with
+// w bytes written: it writes one space when the space stands between two
+// numerals and none was written yet, and returns the new w.
+func addressSpace(b []byte, w, r int) int {
+	if w > 0 && b[w-1] != ' ' && endsWithNumeral(b[:w]) && startsWithNumeral(b[r:]) {
+		b[w] = ' '
+		return w + 1
+	}
+	return w
+}
+
+// endsWithNumeral reports whether b ends with an ASCII digit or a kanji
+// numeral.
+func endsWithNumeral(b []byte) bool {
+	r, _ := utf8.DecodeLastRune(b)
+	return '0' <= r && r <= '9' || isKanjiNumeral(r)
+}
+
+// startsWithNumeral reports whether b, after any white space, starts with
+// an ASCII digit or a kanji numeral. (b is NFKC: full-width digits are
+// ASCII.)
+func startsWithNumeral(b []byte) bool {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if !isSpace(r) {
+			return '0' <= r && r <= '9' || isKanjiNumeral(r)
+		}
+		b = b[size:]
+	}
+	return false
+}
+
+// stripAddressHead returns the length of the leading postal codes,
+// prefectures and spaces of b (step 3).
+func stripAddressHead(b []byte) int {
+	p := 0
+	for {
+		q := p
+		if q < len(b) && b[q] == ' ' {
+			q++
+		}
+		if bytes.HasPrefix(b[q:], []byte("〒")) {
+			q += len("〒")
+		}
+		if k := postalLen(b[q:]); k > 0 && q+k < len(b) && !isASCIIDigit(b[q+k]) && b[q+k] != '-' {
+			q += k
+		}
+		if len(b)-q >= 9 { // the shortest prefecture has 3 runes
+			for _, pref := range prefectures {
+				if bytes.HasPrefix(b[q:], []byte(pref)) {
+					q += len(pref)
+					break
+				}
+			}
+		}
+		if q == p {
+			return p
+		}
+		p = q
+	}
+}
+
+// postalLen returns the length of the postal code ("NNN-NNNN" or seven
+// digits) at the start of b, or 0.
+func postalLen(b []byte) int {
+	digits := func(s []byte) bool {
+		for _, c := range s {
+			if !isASCIIDigit(c) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case len(b) >= 8 && b[3] == '-' && digits(b[:3]) && digits(b[4:8]):
+		return 8
+	case len(b) >= 7 && digits(b[:7]):
+		return 7
+	}
+	return 0
+}
+
+// appendAddressBody appends the canonical form of s, a cleaned address
+// without postal code or prefecture (steps 4 and 5).
+func appendAddressBody(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == ' ' {
+			i++
+			continue
+		}
+		if isASCIIDigit(c) {
+			j := i
+			for j < len(s) && isASCIIDigit(s[j]) {
+				j++
+			}
+			if placeMarkerLen(s[j:]) > 0 || literalMarker(s[j:]) {
+				dst = append(dst, s[i:j]...)
+				i = j
+				continue
+			}
+			return appendBlock(dst, s[i:])
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if !isKanjiNumeral(r) {
+			dst = append(dst, s[i:i+size]...)
+			i += size
+			continue
+		}
+		j := i + kanjiRun(s[i:])
+		v, ok := parseKanjiNumber(s[i:j])
+		switch {
+		case ok && kanjiStartsBlock(s[j:]):
+			return appendBlock(dst, s[i:])
+		case ok && placeMarkerLen(s[j:]) > 0:
+			dst = appendUint(dst, v)
+		default:
+			dst = append(dst, s[i:j]...)
+		}
+		i = j
+	}
+	return dst
+}
+
+// placeMarkerLen returns the length of 条, 線 or 地割 at the start of b: the
+// number before them belongs to the locality.
+func placeMarkerLen(b []byte) int {
+	for _, m := range [...]string{"条", "線", "地割"} {
+		if bytes.HasPrefix(b, []byte(m)) {
+			return len(m)
+		}
+	}
+	return 0
+}
+
+// literalMarker reports whether b starts with what makes the number before
+// it part of a place name: 番町, 番丁, or 丁 not followed by 目, a number or
+// the end (八丁堀).
+func literalMarker(b []byte) bool {
+	switch {
+	case bytes.HasPrefix(b, []byte("番町")), bytes.HasPrefix(b, []byte("番丁")):
+		return true
+	case bytes.HasPrefix(b, []byte("丁目")):
+		return false
+	case bytes.HasPrefix(b, []byte("丁")):
+		rest := b[len("丁"):]
+		return len(rest) > 0 && numberLen(rest) == 0
+	}
+	return false
+}
+
+// kanjiStartsBlock reports whether a run of kanji numerals followed by b
+// starts a block group.
+func kanjiStartsBlock(b []byte) bool {
+	if literalMarker(b) {
+		return false
+	}
+	n := separatorLen(b)
+	if n == 0 {
+		return false
+	}
+	switch b[0] {
+	case '-':
+		return numberLen(b[n:]) > 0
+	}
+	if bytes.HasPrefix(b, []byte("の")) || bytes.HasPrefix(b, []byte("ノ")) {
+		return numberLen(b[n:]) > 0
+	}
+	return true
+}
+
+// separatorLen returns the length of one block separator at the start of
+// b: "-", 丁目, 丁, 番地, 番, 号, の or ノ.
+func separatorLen(b []byte) int {
+	if len(b) > 0 && b[0] == '-' {
+		return 1
+	}
+	for _, m := range [...]string{"丁目", "丁", "番地", "番", "号", "の", "ノ"} {
+		if bytes.HasPrefix(b, []byte(m)) {
+			return len(m)
+		}
+	}
+	return 0
+}
+
+// numberLen returns the length of the ASCII digits, or of the kanji numerals
+// making a valid number, at the start of b; or 0.
+func numberLen(b []byte) int {
+	j := 0
+	for j < len(b) && isASCIIDigit(b[j]) {
+		j++
+	}
+	if j > 0 {
+		return j
+	}
+	k := kanjiRun(b)
+	if k == 0 {
+		return 0
+	}
+	if _, ok := parseKanjiNumber(b[:k]); !ok {
+		return 0
+	}
+	return k
+}
+
+// appendBlock appends the block group at the start of s as numbers joined
+// by "-".
+func appendBlock(dst, s []byte) []byte {
+	i := 0
+	for parts := 1; ; parts++ {
+		k := numberLen(s[i:])
+		num := s[i : i+k]
+		if isASCIIDigit(num[0]) {
+			for len(num) > 1 && num[0] == '0' {
+				num = num[1:]
+			}
+			dst = append(dst, num...)
+		} else {
+			v, _ := parseKanjiNumber(num)
+			dst = appendUint(dst, v)
+		}
+		i += k
+		if parts == maxBlockParts {
+			return dst
+		}
+		j := i
+		for {
+			n := separatorLen(s[j:])
+			if n == 0 {
+				break
+			}
+			j += n
+		}
+		if j == i {
+			return dst
+		}
+		k = numberLen(s[j:])
+		if k == 0 {
+			return dst
+		}
+		if !isASCIIDigit(s[j]) && j+k < len(s) && separatorLen(s[j+k:]) == 0 {
+			return dst // a kanji numeral starting a name (三井ビル)
+		}
+		dst = append(dst, '-')
+		i = j
+	}
+}

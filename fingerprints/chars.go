@@ -1,0 +1,264 @@
+package fingerprints
+
+import (
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Character helpers shared by the normalizers of this package.
+
+// appendNFKC appends the NFKC form of src to dst. The form of src is never
+// merged with what dst already holds (norm.Form.Append would compose a
+// leading combining mark of src with the last rune of dst).
+func appendNFKC(dst, src []byte) []byte {
+	if norm.NFKC.QuickSpan(src) == len(src) { // ASCII, and most kana and kanji
+		return append(dst, src...)
+	}
+	// norm.Form.Append allocates its work buffer on every call; an Iter from
+	// the pool does not.
+	it := nfkcIters.Get().(*norm.Iter)
+	it.Init(norm.NFKC, src)
+	for !it.Done() {
+		dst = append(dst, it.Next()...)
+	}
+	it.Init(norm.NFKC, nil) // do not keep src
+	nfkcIters.Put(it)
+	return dst
+}
+
+var nfkcIters = sync.Pool{New: func() any { return new(norm.Iter) }}
+
+// isDash reports whether r is a hyphen, a minus or a dash, or one of the
+// look-alikes written for them in Japanese text: the prolonged sound mark
+// ー and its half-width form. Callers that keep kana must treat ー apart
+// (see isProlonged). Full-width forms are folded by NFKC before this runs but
+// are listed too, so the function is right on raw text as well.
+func isDash(r rune) bool {
+	switch r {
+	case '-', 0x00AD, 0x02D7, 0x2010, 0x2011, 0x2012, 0x2013, 0x2014, 0x2015,
+		0x2043, 0x2212, 0x2E3A, 0x2E3B, 0xFE58, 0xFE63, 0xFF0D,
+		0x30FC, 0xFF70: // ー ｰ
+		return true
+	}
+	return false
+}
+
+// isProlonged reports whether r is the katakana prolonged sound mark ー (or
+// its half-width form), which is a letter inside kana and a dash between
+// digits.
+func isProlonged(r rune) bool { return r == 0x30FC || r == 0xFF70 }
+
+// isSpace reports whether r is white space or an invisible separator that
+// normalizers remove (zero-width space, word joiner, byte-order mark).
+func isSpace(r rune) bool {
+	switch r {
+	case 0x200B, 0x2060, 0xFEFF:
+		return true
+	}
+	return unicode.IsSpace(r)
+}
+
+// isMark reports whether r is a combining mark.
+func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me) }
+
+// isASCIIDigit reports whether c is 0-9.
+func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// kanjiDigit returns the value of a kanji digit (〇一二三四五六七八九 and the
+// formal 壱弐参), or -1.
+func kanjiDigit(r rune) int {
+	switch r {
+	case '〇':
+		return 0
+	case '一', '壱':
+		return 1
+	case '二', '弐':
+		return 2
+	case '三', '参':
+		return 3
+	case '四':
+		return 4
+	case '五':
+		return 5
+	case '六':
+		return 6
+	case '七':
+		return 7
+	case '八':
+		return 8
+	case '九':
+		return 9
+	}
+	return -1
+}
+
+// kanjiUnit returns the value of a kanji unit numeral (十百千), or 0.
+func kanjiUnit(r rune) int {
+	switch r {
+	case '十':
+		return 10
+	case '百':
+		return 100
+	case '千':
+		return 1000
+	}
+	return 0
+}
+
+// isKanjiNumeral reports whether r is a kanji digit or unit.
+func isKanjiNumeral(r rune) bool { return kanjiDigit(r) >= 0 || kanjiUnit(r) > 0 }
+
+// kanjiRun returns the length in bytes of the run of kanji numerals at the
+// start of b.
+func kanjiRun(b []byte) int {
+	n := 0
+	for n < len(b) {
+		r, size := utf8.DecodeRune(b[n:])
+		if !isKanjiNumeral(r) {
+			break
+		}
+		n += size
+	}
+	return n
+}
+
+// maxKanjiRun is the longest run of kanji numerals parsed as a number, in
+// runes: enough for years (一九八五) and block numbers (千二百三十四).
+const maxKanjiRun = 7
+
+// parseKanjiNumber returns the value of a whole run of kanji numerals:
+// positional (一九八五, 二〇三: at most four digits) or with units (二十三,
+// 百二, 千九百八十五; units strictly decreasing). ok is false for anything
+// else (十十, 二三十, ...).
+func parseKanjiNumber(b []byte) (n int, ok bool) {
+	var runes [maxKanjiRun]rune
+	k := 0
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if k == len(runes) || !isKanjiNumeral(r) {
+			return 0, false
+		}
+		runes[k] = r
+		k++
+		i += size
+	}
+	if k == 0 {
+		return 0, false
+	}
+	hasUnit := false
+	for _, r := range runes[:k] {
+		if kanjiUnit(r) > 0 {
+			hasUnit = true
+		}
+	}
+	if !hasUnit {
+		if k > 4 {
+			return 0, false
+		}
+		for _, r := range runes[:k] {
+			n = n*10 + kanjiDigit(r)
+		}
+		return n, true
+	}
+	total, cur, lastUnit := 0, -1, 10000
+	for _, r := range runes[:k] {
+		if d := kanjiDigit(r); d >= 0 {
+			if cur >= 0 || d == 0 {
+				return 0, false // two digits in a row, or 〇 among units
+			}
+			cur = d
+			continue
+		}
+		u := kanjiUnit(r)
+		if u >= lastUnit {
+			return 0, false
+		}
+		lastUnit = u
+		if cur < 0 {
+			cur = 1
+		}
+		total += cur * u
+		cur = -1
+	}
+	if cur >= 0 {
+		total += cur
+	}
+	return total, true
+}
+
+// appendUint appends the decimal digits of n.
+func appendUint(dst []byte, n int) []byte {
+	var buf [20]byte
+	i := len(buf)
+	for {
+		i--
+		buf[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	return append(dst, buf[i:]...)
+}
+
+// toKatakana maps hiragana to katakana (ぁ-ゖ, ゝ, ゞ); other runes are
+// returned unchanged.
+func toKatakana(r rune) rune {
+	switch {
+	case r >= 0x3041 && r <= 0x3096:
+		return r + 0x60
+	case r == 0x309D || r == 0x309E: // ゝ ゞ
+		return r + 0x60
+	}
+	return r
+}
+
+// composeKana returns the precomposed kana for base followed by the
+// combining voiced (U+3099) or semi-voiced (U+309A) sound mark. NFKC turns
+// the spacing marks ゛ and ゜ into a space and the combining mark; once the
+// space is removed the pair must be composed by hand, or the output would not
+// be NFKC-stable.
+func composeKana(base, mark rune) (rune, bool) {
+	kata := base >= 0x30A1
+	k := base
+	if !kata {
+		k = base + 0x60 // work on katakana, map back below
+	}
+	var out rune
+	switch mark {
+	case 0x3099:
+		switch {
+		case k >= 0x30AB && k <= 0x30C2 && (k-0x30AB)%2 == 0, // カ..チ
+			k >= 0x30C4 && k <= 0x30C8 && (k-0x30C4)%2 == 0: // ツ テ ト
+			out = k + 1
+		case k >= 0x30CF && k <= 0x30DB && (k-0x30CF)%3 == 0: // ハ..ホ
+			out = k + 1
+		case k == 0x30A6: // ウ
+			out = 0x30F4
+		case k == 0x30FD: // ヽ
+			out = 0x30FE
+		case kata && k >= 0x30EF && k <= 0x30F2: // ワヰヱヲ
+			out = k + 8
+		}
+	case 0x309A:
+		if k >= 0x30CF && k <= 0x30DB && (k-0x30CF)%3 == 0 {
+			out = k + 2
+		}
+	}
+	if out == 0 {
+		return base, false
+	}
+	if !kata {
+		if out == 0x30F4 {
+			return 0x3094, true // ゔ
+		}
+		out -= 0x60
+	}
+	return out, true
+}
+
+// isKana reports whether r is hiragana or katakana (including ヽヾゝゞ).
+func isKana(r rune) bool { return r >= 0x3041 && r <= 0x30FF }

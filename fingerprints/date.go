@@ -1,0 +1,313 @@
+package fingerprints
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// Dates, for both Birthdate and Date.
+//
+// Canonical form: "YYYY-MM-DD" (Gregorian).
+//
+// Accepted, after NFKC (full-width digits, ㍾㍽㍼㍻㋿ → 明治 大正 昭和 平成
+// 令和) and removal of white space:
+//   - year, month and day separated by one of "/", "-" (or a look-alike) and
+//     ".", used twice: 1985/01/02, 1985-1-2, 1985.1.2;
+//   - eight digits: 19850102;
+//   - 年, 月 and an optional 日: 1985年1月2日;
+//   - any of these with an era instead of a four-digit year: an era name
+//     (明治 大正 昭和 平成 令和) or its letter (M T S H R, either case), then
+//     the era year in one or two digits or 元 (first year): 昭和60年1月2日,
+//     S60.1.2, H元.1.8.
+//
+// Numbers may also be written in kanji (昭和六十年一月二日, 一九八五年).
+// A date must exist, lie in 1868-2100, and lie inside its era: 昭和64年1月8日
+// and 平成元年1月7日 are rejected. Two-digit years without an era are
+// rejected (they are ambiguous).
+//
+// Dates in 明治 1-5 (before 1873) were written in the lunisolar calendar;
+// they are taken as Gregorian, as every system that emits such dates does.
+
+func init() {
+	register(Birthdate, func(dst, src []byte) ([]byte, error) { return appendDate(dst, src, &birthdateErrs) })
+	register(Date, func(dst, src []byte) ([]byte, error) { return appendDate(dst, src, &dateErrs) })
+}
+
+// dateErrors holds the errors of one date kind, made once so that rejecting
+// a candidate does not allocate.
+type dateErrors struct {
+	syntax, noDate, outOfRange, era, shortYear error
+}
+
+func newDateErrors(k Kind) dateErrors {
+	return dateErrors{
+		syntax:     invalid(k, "not a recognized date format"),
+		noDate:     invalid(k, "no such date"),
+		outOfRange: invalid(k, "year out of range"),
+		era:        invalid(k, "date outside its era"),
+		shortYear:  invalid(k, "year needs four digits or an era"),
+	}
+}
+
+var (
+	birthdateErrs = newDateErrors(Birthdate)
+	dateErrs      = newDateErrors(Date)
+)
+
+// An era of the Japanese calendar.
+type era struct {
+	name   string // 昭和
+	letter byte   // 'S'
+	offset int    // Gregorian year = era year + offset
+	first  int    // first day, as YYYYMMDD
+}
+
+// eras, in order. The first days are those of the official proclamations
+// (明治 counted from 1 January of its first lunisolar year, 1868-01-25).
+var eras = [...]era{
+	{"明治", 'M', 1867, 18680125},
+	{"大正", 'T', 1911, 19120730},
+	{"昭和", 'S', 1925, 19261225},
+	{"平成", 'H', 1988, 19890108},
+	{"令和", 'R', 2018, 20190501},
+}
+
+const (
+	minDate = 18680101
+	maxDate = 21001231
+)
+
+func appendDate(dst, src []byte, errs *dateErrors) ([]byte, error) {
+	start := len(dst)
+	dst = appendNFKC(dst, src)
+	// Remove white space in place.
+	b := dst[start:]
+	w := 0
+	for r := 0; r < len(b); {
+		c := b[r]
+		if c < utf8.RuneSelf {
+			r++
+			if !isASCIISpace(c) {
+				b[w] = c
+				w++
+			}
+			continue
+		}
+		ru, size := utf8.DecodeRune(b[r:])
+		if !isSpace(ru) {
+			copy(b[w:], b[r:r+size])
+			w += size
+		}
+		r += size
+	}
+	b = b[:w]
+	dst = dst[:start]
+
+	y, m, d, e, ok := parseDate(b)
+	if !ok {
+		if e == errShortYear {
+			return dst, errs.shortYear
+		}
+		return dst, errs.syntax
+	}
+	var next int = maxDate + 1
+	if e >= 0 {
+		if y < 1 {
+			return dst, errs.era
+		}
+		y += eras[e].offset
+		if e+1 < len(eras) {
+			next = eras[e+1].first
+		}
+	}
+	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return dst, errs.noDate
+	}
+	ymd := y*10000 + m*100 + d
+	if ymd < minDate || ymd > maxDate {
+		return dst, errs.outOfRange
+	}
+	if e >= 0 && (ymd < eras[e].first || ymd >= next) {
+		return dst, errs.era
+	}
+	dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10), '-',
+		byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+	return dst, nil
+}
+
+// Values of parseDate's era result besides era indexes.
+const (
+	noEra        = -1
+	errShortYear = -2
+)
+
+// parseDate splits b into year, month and day. e is the index of the era in
+// eras, noEra for a Gregorian year, or errShortYear when ok is false because
+// a year has fewer than four digits and no era.
+func parseDate(b []byte) (y, m, d, e int, ok bool) {
+	e = noEra
+	p := 0
+	for i := range eras {
+		if bytes.HasPrefix(b, []byte(eras[i].name)) {
+			e, p = i, len(eras[i].name)
+			break
+		}
+	}
+	if e == noEra && len(b) > 1 {
+		c := b[0] &^ 0x20 // upper case
+		for i := range eras {
+			if c == eras[i].letter && (isASCIIDigit(b[1]) || bytes.HasPrefix(b[1:], []byte("元"))) {
+				e, p = i, 1
+				break
+			}
+		}
+	}
+	if e == noEra && len(b) == 8 && allDigits(b) {
+		return atoi(b[:4]), atoi(b[4:6]), atoi(b[6:]), noEra, true
+	}
+	var yn int
+	if e != noEra && bytes.HasPrefix(b[p:], []byte("元")) {
+		y, p = 1, p+len("元")
+	} else {
+		var kanji bool
+		y, yn, kanji, ok = parseDateNumber(b, &p, 4)
+		if !ok {
+			return
+		}
+		if e == noEra && yn != 4 {
+			ok = false
+			if !kanji {
+				e = errShortYear
+			}
+			return
+		}
+		if e != noEra && yn > 2 {
+			return 0, 0, 0, e, false
+		}
+	}
+	// The separator after the year decides the rest.
+	var sep byte
+	switch {
+	case bytes.HasPrefix(b[p:], []byte("年")):
+		p += len("年")
+	case p < len(b) && (b[p] == '/' || b[p] == '.'):
+		sep = b[p]
+		p++
+	default:
+		if n := dashLen(b[p:]); n > 0 {
+			sep = '-'
+			p += n
+		} else {
+			return 0, 0, 0, e, false
+		}
+	}
+	if m, _, _, ok = parseDateNumber(b, &p, 2); !ok {
+		return
+	}
+	if sep == 0 {
+		if !bytes.HasPrefix(b[p:], []byte("月")) {
+			return 0, 0, 0, e, false
+		}
+		p += len("月")
+	} else {
+		n := 1
+		if sep == '-' {
+			n = dashLen(b[p:])
+		} else if p >= len(b) || b[p] != sep {
+			n = 0
+		}
+		if n == 0 {
+			return 0, 0, 0, e, false
+		}
+		p += n
+	}
+	if d, _, _, ok = parseDateNumber(b, &p, 2); !ok {
+		return
+	}
+	if sep == 0 && bytes.HasPrefix(b[p:], []byte("日")) {
+		p += len("日")
+	}
+	return y, m, d, e, p == len(b)
+}
+
+// parseDateNumber reads a number at b[*p:]: ASCII digits, or a run of kanji
+// numerals. n is the number of digits: as written for ASCII ("01" has 2),
+// of the value for kanji (一九八五 has 4, 六十 has 2). ok is false when there
+// is no number or n > max.
+func parseDateNumber(b []byte, p *int, max int) (v, n int, kanji, ok bool) {
+	i := *p
+	for i < len(b) && isASCIIDigit(b[i]) {
+		v = v*10 + int(b[i]-'0')
+		i++
+	}
+	if n = i - *p; n > 0 {
+		*p = i
+		return v, n, false, n <= max
+	}
+	k := kanjiRun(b[i:])
+	if k == 0 {
+		return 0, 0, false, false
+	}
+	v, ok = parseKanjiNumber(b[i : i+k])
+	if !ok {
+		return 0, 0, true, false
+	}
+	*p = i + k
+	n = numDigits(v)
+	return v, n, true, n <= max
+}
+
+// numDigits returns the number of decimal digits of v >= 0.
+func numDigits(v int) int {
+	n := 1
+	for v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
+}
+
+// dashLen returns the length of the dash or dash look-alike at the start of
+// b, or 0.
+func dashLen(b []byte) int {
+	if len(b) == 0 {
+		return 0
+	}
+	r, size := utf8.DecodeRune(b)
+	if isDash(r) {
+		return size
+	}
+	return 0
+}
+
+func allDigits(b []byte) bool {
+	for _, c := range b {
+		if !isASCIIDigit(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// atoi converts ASCII digits (already checked) to an int.
+func atoi(b []byte) int {
+	n := 0
+	for _, c := range b {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// daysIn returns the number of days of month m of year y (Gregorian).
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

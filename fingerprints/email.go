@@ -1,0 +1,192 @@
+package fingerprints
+
+import "bytes"
+
+// E-mail addresses.
+//
+// Canonical form: the NFKC form, trimmed and lower-cased as a whole, with the
+// usual obfuscations undone: "[at]", "(at)" and " at " (with white space on
+// both sides) become "@"; "[dot]", "(dot)" and " dot " become ".". Spaces
+// next to a bracketed token are dropped with it. Full-width forms (＠,
+// ［ａｔ］) fold through NFKC first.
+//
+// The result must be ASCII with exactly one "@"; the local part is 1 to 64
+// characters of letters, digits, dots and !#$%&'*+/=?^_`{|}~- (consecutive
+// and trailing dots are allowed: older Japanese mobile carriers issued such
+// addresses); the domain is letters, digits, hyphens and at least one dot,
+// with no empty label. Quoted local parts, IP-literal domains and
+// internationalized addresses are rejected.
+
+func init() { register(Email, appendEmail) }
+
+var (
+	errEmailEmpty   = invalid(Email, "empty")
+	errEmailChar    = invalid(Email, "character not allowed")
+	errEmailAt      = invalid(Email, "not exactly one @")
+	errEmailLocal   = invalid(Email, "bad local part length")
+	errEmailDomain  = invalid(Email, "bad domain")
+	errEmailTooLong = invalid(Email, "too long")
+)
+
+const maxEmailLen = 254
+
+func appendEmail(dst, src []byte) ([]byte, error) {
+	start := len(dst)
+	dst = appendNFKC(dst, src)
+	b := dst[start:]
+	for _, c := range b {
+		if c >= 0x80 {
+			return dst[:start], errEmailChar
+		}
+	}
+	// b is ASCII now (U+3000 became a space). Trim it, lower-case it and undo
+	// obfuscations, writing to out, which starts where b starts: every
+	// replacement is shorter than what it replaces, so the write index never
+	// passes the read index.
+	out := b
+	b = bytes.TrimSpace(b)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	w := 0
+	for r := 0; r < len(b); {
+		c := b[r]
+		if c == '[' || c == '(' {
+			if rep, n := bracketToken(b[r:]); n > 0 {
+				for w > 0 && isASCIISpace(out[w-1]) {
+					w--
+				}
+				out[w] = rep
+				w++
+				r += n
+				for r < len(b) && isASCIISpace(b[r]) {
+					r++
+				}
+				continue
+			}
+		}
+		if isASCIISpace(c) {
+			if rep, n := spacedToken(b[r:]); n > 0 {
+				out[w] = rep
+				w++
+				r += n
+				continue
+			}
+		}
+		out[w] = c
+		w++
+		r++
+	}
+	b = out[:w]
+	if len(b) == 0 {
+		return dst[:start], errEmailEmpty
+	}
+	if len(b) > maxEmailLen {
+		return dst[:start], errEmailTooLong
+	}
+	at := bytes.IndexByte(b, '@')
+	if at < 0 || bytes.IndexByte(b[at+1:], '@') >= 0 {
+		return dst[:start], errEmailAt
+	}
+	local, domain := b[:at], b[at+1:]
+	if len(local) == 0 || len(local) > 64 {
+		return dst[:start], errEmailLocal
+	}
+	for _, c := range local {
+		if !isAtext(c) && c != '.' {
+			return dst[:start], errEmailChar
+		}
+	}
+	if !validDomain(domain) {
+		return dst[:start], errEmailDomain
+	}
+	return dst[:start+w], nil
+}
+
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// bracketToken matches "[at]", "(at)", "[dot]" or "(dot)" (already
+// lower-cased) at the start of b and returns its replacement and length.
+func bracketToken(b []byte) (byte, int) {
+	if len(b) < 4 {
+		return 0, 0
+	}
+	closer := byte(']')
+	if b[0] == '(' {
+		closer = ')'
+	}
+	switch {
+	case b[1] == 'a' && b[2] == 't' && b[3] == closer:
+		return '@', 4
+	case len(b) >= 5 && b[1] == 'd' && b[2] == 'o' && b[3] == 't' && b[4] == closer:
+		return '.', 5
+	}
+	return 0, 0
+}
+
+// spacedToken matches white space, "at" or "dot", and white space again at
+// the start of b and returns its replacement and length.
+func spacedToken(b []byte) (byte, int) {
+	i := 0
+	for i < len(b) && isASCIISpace(b[i]) {
+		i++
+	}
+	var rep byte
+	switch {
+	case bytes.HasPrefix(b[i:], []byte("at")):
+		rep, i = '@', i+2
+	case bytes.HasPrefix(b[i:], []byte("dot")):
+		rep, i = '.', i+3
+	default:
+		return 0, 0
+	}
+	j := i
+	for j < len(b) && isASCIISpace(b[j]) {
+		j++
+	}
+	if j == i || j == len(b) {
+		return 0, 0 // needs white space after, and something after that
+	}
+	return rep, j
+}
+
+// isAtext reports whether c may appear in an unquoted local part (RFC 5322
+// atext; letters are already lower case).
+func isAtext(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '/', '=', '?', '^', '_', '`', '{', '|', '}', '~':
+		return true
+	}
+	return false
+}
+
+// validDomain reports whether d is dot-separated non-empty labels of
+// letters, digits and hyphens, at least two of them.
+func validDomain(d []byte) bool {
+	if len(d) == 0 || d[0] == '.' || d[len(d)-1] == '.' {
+		return false
+	}
+	dots, prev := 0, byte(0)
+	for _, c := range d {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-':
+		case c == '.':
+			if prev == '.' {
+				return false
+			}
+			dots++
+		default:
+			return false
+		}
+		prev = c
+	}
+	return dots > 0
+}

@@ -1,0 +1,63 @@
+package fingerprints
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestEmailValid(t *testing.T) {
+	testValid(t, Email, map[string]string{
+		"Taro.Yamada@Example.COM":          "taro.yamada@example.com",
+		"ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ":                 "taro@example.com",
+		"taro＠example.co.jp":               "taro@example.co.jp",
+		" \u3000taro@example.com\t":        "taro@example.com",
+		"taro [at] example [dot] com":      "taro@example.com",
+		"taro[AT]example[DOT]com":          "taro@example.com",
+		"taro(at)example(dot)co(dot)jp":    "taro@example.co.jp",
+		"taro （ａｔ） example （ｄｏｔ） com":      "taro@example.com",
+		"taro at example.com":              "taro@example.com",
+		"taro AT example dot com":          "taro@example.com",
+		"taro..yamada.@docomo.ne.jp":       "taro..yamada.@docomo.ne.jp",
+		"o'brien+tag@mail.example-isp.net": "o'brien+tag@mail.example-isp.net",
+	})
+}
+
+func TestEmailInvalid(t *testing.T) {
+	testInvalid(t, Email, map[string]string{
+		"":                                       "empty",
+		"   ":                                    "empty",
+		"taro.example.com":                       "not exactly one @",
+		"taro@yamada@example.com":                "not exactly one @",
+		"@example.com":                           "bad local part length",
+		strings.Repeat("a", 65) + "@example.com": "bad local part length",
+		"taro@localhost":                         "bad domain",
+		"taro@example..com":                      "bad domain",
+		"taro@.example.com":                      "bad domain",
+		"taro@example.com.":                      "bad domain",
+		"taro@exa_mple.com":                      "bad domain",
+		"ta ro@example.com":                      "character not allowed",
+		"taro(x)@example.com":                    "character not allowed",
+		"たろう@example.com":                        "character not allowed",
+		"taro@example.com" + strings.Repeat("m", 250): "too long",
+	})
+}
+
+func TestEmailAlike(t *testing.T) {
+	testAlike(t, Email, [][]string{
+		{"taro@example.com", "TARO@EXAMPLE.COM", "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", "taro [at] example [dot] com",
+			"taro(at)example(dot)com", "taro at example dot com", "Taro［ＡＴ］Example．com", " taro@example.com "},
+		{"taro@example.co.jp", "taro (at) example (dot) co (dot) jp"},
+		{"jiro@example.com"},
+		{"taro@example.net"},
+		{"taro.@example.com"},
+	})
+}
+
+func TestEmailDiffer(t *testing.T) {
+	testDiffer(t, Email, [][2]string{
+		{"taro@example.com", "taro1@example.com"},
+		{"taro@example.com", "taro@example.co"},
+		{"taro.yamada@example.com", "taroyamada@example.com"}, // dots are not dropped: not every provider ignores them
+		{"taro+x@example.com", "taro@example.com"},            // neither are tags
+	})
+}

@@ -1,0 +1,129 @@
+package fingerprints
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzNormalize checks the properties every normalizer must have, on any
+// input: no panic; a valid UTF-8 result; idempotence (the result normalizes
+// to itself); the same result when appended after other bytes; dst left as
+// it was on error; and errors that are one of the fixed *InvalidError values
+// of the kind and never contain the input.
+func fuzzNormalize(f *testing.F, k Kind, seeds ...string) {
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := Normalize(k, in)
+		prefix := []byte("前置き:")
+		b, err2 := AppendNormalized(prefix, k, []byte(in))
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("Normalize and AppendNormalized disagree on %q: %v, %v", in, err, err2)
+		}
+		if err != nil {
+			checkInvalid(t, k, err, in)
+			if !bytes.Equal(b, prefix) {
+				t.Fatalf("%s: dst changed on error for %q: %q", k, in, b)
+			}
+			return
+		}
+		if !bytes.Equal(b, append(prefix, out...)) {
+			t.Fatalf("%s: AppendNormalized(prefix, %q) = %q, want prefix + %q", k, in, b, out)
+		}
+		if !utf8.ValidString(out) {
+			t.Fatalf("%s: %q normalizes to invalid UTF-8 %q", k, in, out)
+		}
+		again, err := Normalize(k, out)
+		if err != nil || again != out {
+			t.Fatalf("%s: not idempotent: %q → %q → %q (%v)", k, in, out, again, err)
+		}
+	})
+}
+
+// checkInvalid fails unless err is one of the fixed errors of kind k and its
+// text does not contain in.
+func checkInvalid(t *testing.T, k Kind, err error, in string) {
+	t.Helper()
+	var ie *InvalidError
+	if !errors.As(err, &ie) || ie.Kind != k || !errors.Is(err, ErrInvalid) {
+		t.Fatalf("%s: error %v is not an *InvalidError of its kind", k, err)
+	}
+	if !knownReasons()[ie.Reason] {
+		t.Fatalf("%s: unknown reason %q", k, ie.Reason)
+	}
+	// The message is fixed, so it can only contain the input by coincidence,
+	// when the input is a piece of the fixed text itself ("NNN ").
+	msg := err.Error()
+	if len(in) >= 4 && strings.Contains(msg, in) && !strings.Contains(fixedMessages(k), in) {
+		t.Fatalf("%s: error %q contains the input", k, err)
+	}
+}
+
+func FuzzNormalizeEmail(f *testing.F) {
+	fuzzNormalize(f, Email, "Taro.Yamada@Example.COM", "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ",
+		"taro [at] example [dot] com", "taro at example dot com", "taro(AT)example(Dot)com",
+		"taro［ａｔ］example（ｄｏｔ）com", "  taro@example.com\u3000", "taro..@docomo.ne.jp",
+		"a@b", "a@@b.c", "a b@c.d", "@example.com", "taro@example..com", "taro@例え.jp")
+}
+
+func FuzzNormalizePhone(f *testing.F) {
+	fuzzNormalize(f, Phone, "090-1234-5678", "09012345678", "090(1234)5678",
+		"０９０－１２３４－５６７８", "+81 90 1234 5678", "+81-90-1234-5678",
+		"+81(0)90-1234-5678", "(03)1234-5678", "03-1234-5678", "0561-12-3456",
+		"050-1234-5678", "0120-123-456", "0800-123-4567", "0081 90 1234 5678",
+		"010-81-90-1234-5678", "+1 (555) 123-4567", "0044 20 7946 0958", "090ー1234ー5678",
+		"090.1234.5678", "81-90-1234-5678", "090-1234-567", "090-1234-5678x", "++81")
+}
+
+var dateSeeds = []string{"1985/01/02", "1985-1-2", "1985.1.2", "19850102", "1985年1月2日",
+	"１９８５年１月２日", "昭和60年1月2日", "昭和６０年１月２日", "S60.1.2", "S60/01/02",
+	"s60-1-2", "H1.1.8", "平成元年1月8日", "令和元年5月1日", "R1.5.1", "M45.7.29",
+	"大正元年7月30日", "㍼60年1月2日", "㍻元年1月8日", "㍾1年1月25日", "㋿2年1月1日",
+	"昭和 60 年 1 月 2 日", "昭和六十年一月二日", "一九八五年一月二日", "昭和64年1月8日",
+	"平成元年1月7日", "2月30日", "1985/13/01", "60/1/2", "1867/12/31", "2101/01/01"}
+
+func FuzzNormalizeBirthdate(f *testing.F) { fuzzNormalize(f, Birthdate, dateSeeds...) }
+
+func FuzzNormalizeDate(f *testing.F) { fuzzNormalize(f, Date, dateSeeds...) }
+
+func FuzzNormalizeName(f *testing.F) {
+	fuzzNormalize(f, Name, "Taro YAMADA", "YAMADA Taro", "yamada, taro", "Tarō Yamada",
+		"Tarou Yamada", "Shin'ichi Ōhno", "Jun-ichi Homma", "山田 太郎", "山田　太郎", "山田・太郎",
+		"やまだ たろう", "ﾔﾏﾀﾞ ﾀﾛｳ", "髙橋 﨑子", "齋藤 邊", "カ゛ス", "山田 Taro", "Иван Петров",
+		"太郎1", "taro@yamada", "A", "oohhu chu")
+}
+
+func FuzzNormalizePostal(f *testing.F) {
+	fuzzNormalize(f, Postal, "〒100-0005", "100-0005", "1000005", "１００－０００５", "100ー0005",
+		"〒 100 - 0005", "100-005", "10000055", "〒〒100-0005")
+}
+
+func FuzzNormalizeAddress(f *testing.F) {
+	fuzzNormalize(f, Address, "東京都千代田区丸の内1-2-3", "千代田区丸の内1-2-3",
+		"〒100-0005 東京都千代田区丸の内一丁目2番3号 丸の内ビル5F", "千代田区丸の内1丁目2番地3",
+		"千代田区丸の内1丁目2-3", "千代田区丸の内1の2の3", "千代田区丸の内１－２－３",
+		"千代田区丸の内一丁目二番三号", "千代田区丸の内一丁目2番地の3", "千代田区丸の内1ー2ー3",
+		"千代田区丸の内1-2-3-405", "北海道札幌市中央区北1条西2丁目3-4",
+		"札幌市中央区北一条西二丁目3番4号", "東京都三鷹市下連雀三丁目1番1号", "中央区八丁堀3丁目1-1",
+		"千代田区二番町1-2", "岩手県八幡平市第2地割10番地", "北海道勇払郡占冠村字トマム",
+		"東京都", "〒100-0005", "丸の内1丁目三井ビル", "カ゛ス町1-2")
+}
+
+func FuzzNormalizeMyNumber(f *testing.F) {
+	fuzzNormalize(f, MyNumber, "123456789018", "1234 5678 9018", "1234-5678-9018",
+		"１２３４５６７８９０１８", "123456789019", "12345678901", "1234567890123")
+}
+
+func FuzzNormalizeCard(f *testing.F) {
+	fuzzNormalize(f, Card, "4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111",
+		"３５３０ １１１３ ３３３０ ００００", "4111111111111112", "411111111111", "41111111111111111111")
+}
+
+func FuzzNormalizeID(f *testing.F) {
+	fuzzNormalize(f, ID, "ab-123 45", "ＡＢ１２３４５", "AB12345", "cust_001", "ｶﾞ-1", "a\x00b", "",
+		strings.Repeat("x", 65))
+}

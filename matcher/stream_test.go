@@ -1,0 +1,121 @@
+package matcher
+
+import (
+	"context"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+)
+
+// TestRecordsAcrossSegmentBoundaries plants a record so that it straddles
+// each segment boundary of a multi-megabyte input, at several offsets.
+func TestRecordsAcrossSegmentBoundaries(t *testing.T) {
+	m := newTestMatcher(t)
+	record := "山田 太郎,1985/01/02,090-1234-5678"
+	filler := "これは無関係な文章です。The quick brown fox 12 jumps.\n"
+	for _, shift := range []int{-40, -20, -5, 0, 7, 30} {
+		var b strings.Builder
+		for b.Len() < segSize-margin+shift {
+			b.WriteString(filler)
+		}
+		// No line break near the record: the cut must still not split it.
+		start := b.Len()
+		b.WriteString(record)
+		for b.Len() < 3*segSize {
+			b.WriteString(filler)
+		}
+		fs, err := m.Scan(context.Background(), Input{Source: "big", R: strings.NewReader(b.String())})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := refsOf(fs); got != "c1:birthdate+name+phone" {
+			t.Fatalf("shift %d: got %q", shift, got)
+		}
+		if fs[0].Start < int64(start) || fs[0].End > int64(start+len(record)) {
+			t.Fatalf("shift %d: span %d-%d outside the record at %d-%d", shift, fs[0].Start, fs[0].End, start, start+len(record))
+		}
+	}
+}
+
+// TestManyRecordsBoundedMemory scans a large dump of planted records and
+// checks every one is found once.
+func TestManyRecordsInLargeDump(t *testing.T) {
+	m := newTestMatcher(t)
+	rows := []string{
+		"山田 太郎,1985/01/02,090-1234-5678\n",
+		"佐藤 花子,1960/03/04,03-1234-5678\n",
+		"鈴木 一郎,1990/05/06,080-9876-5432\n",
+	}
+	var b strings.Builder
+	for i := 0; b.Len() < 4*segSize; i++ {
+		b.WriteString("田中 次郎,2001/02/03,090-5555-0000\n")
+		if i%5000 == 0 {
+			b.WriteString(rows[(i/5000)%3])
+		}
+	}
+	fs, err := m.Scan(context.Background(), Input{Source: "dump", R: strings.NewReader(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := refsOf(fs); got != "c1:birthdate+name+phone c2:birthdate+name+phone c3:birthdate+name+phone" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{
+		"山田 太郎,1985/01/02,090-1234-5678",
+		"氏名：山田太郎\n生年月日：昭和60年1月2日\n電話：０９０－１２３４－５６７８\n",
+		"ﾔﾏﾀﾞ ﾀﾛｳ 090(1234)5678 taro.yamada[at]example.jp",
+		"住所は千代田区丸の内1丁目2番3号です。電話 090-1234-5678",
+		"大阪市北区梅田二丁目四番九号 03-1234-5678 〒530-0001",
+		"Name: YAMADA Taro, Phone: +81-70-1111-2222 C00012348",
+		"平成元年1月8日 令和元年5月1日 S60.1.2 H1.1.8 ㍻31年4月30日",
+		"1234 5678 9018 4111-1111-1111-1111 ( ) - -- 1-- --1 元年",
+		"@@ [at] (at) ＠ a@b. @example.jp x@ 丁目 一丁目",
+	} {
+		f.Add(s)
+	}
+	m := newTestMatcher(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		ctx := context.Background()
+		whole, err := m.Scan(ctx, Input{Source: "f", R: strings.NewReader(text), MediaType: MediaText, Charset: "utf-8"})
+		if err != nil {
+			return
+		}
+		valid := utf8.ValidString(text)
+		for _, fd := range whole {
+			if fd.Start < 0 || fd.End <= fd.Start || (valid && fd.End > int64(len(text))) {
+				t.Fatalf("finding span %d-%d out of range (len %d)", fd.Start, fd.End, len(text))
+			}
+			if len(fd.Fields) == 0 || fd.Score <= 0 || fd.Score > 1 {
+				t.Fatalf("bad finding %+v", fd)
+			}
+		}
+		// Reading a byte at a time must find the same.
+		drip, err := m.Scan(ctx, Input{Source: "f", R: iotest.OneByteReader(strings.NewReader(text)), MediaType: MediaText, Charset: "utf-8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(whole, drip) {
+			t.Fatalf("byte-at-a-time scan differs:\n%v\n%v", whole, drip)
+		}
+	})
+}
+
+// FuzzInputs feeds arbitrary bytes as HTML and JSON documents: extraction
+// must not panic or hang, whatever the markup.
+func FuzzInputs(f *testing.F) {
+	f.Add([]byte("<table><tr><td>佐藤</td><td>花子</td></tr></table><script>x</script><a href='mailto:a@b.jp'>"))
+	f.Add([]byte(`{"a":["\u9234\u6728",1e3,{"b":null}]}` + "\n" + `{"c":"d"}`))
+	f.Add([]byte("\xef\xbb\xbf<html><meta charset=shift_jis>\x82\xa0</html>"))
+	m := newTestMatcher(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, mt := range []string{MediaHTML, MediaJSON, ""} {
+			_, _ = m.Scan(context.Background(), Input{Source: "f", R: io.LimitReader(strings.NewReader(string(b)), 1<<20), MediaType: mt})
+		}
+	})
+}
