@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"bytes"
+	"sort"
 	"unicode"
 	"unicode/utf8"
 
@@ -22,36 +23,64 @@ const (
 	maxAddressStarts = 8
 )
 
+// Start priorities: lower is tried first.
+const (
+	startPrefecture = iota // right after 都道府県
+	startRun               // the start of the stretch
+	startSpace             // after a space inside it
+	startKana              // after a kana (住所は…)
+	startDigits            // after a run of digits (〒100-0005東京都…)
+)
+
+type addrStart struct{ pos, prio int }
+
 func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 	s.starts = s.starts[:0]
+	add := func(pos, prio int) {
+		if pos < anchorStart {
+			s.starts = append(s.starts, addrStart{pos, prio})
+		}
+	}
 	p := anchorStart
 	for n := 0; p > 0 && n < maxAddressRunes; n++ {
 		r, size := utf8.DecodeLastRune(buf[:p])
 		if !addressRune(r) {
 			break
 		}
-		if r == ' ' || r == '\u3000' {
+		switch {
+		case r == ' ' || r == '\u3000':
 			if prev, _ := utf8.DecodeLastRune(buf[:p-size]); prev == ' ' || prev == '\u3000' || !addressRune(prev) {
-				break
+				n = maxAddressRunes // two spaces, or a space then a delimiter, end the stretch
+				continue
 			}
-			s.starts = append(s.starts, p)
-		} else if p < anchorStart && (isKana(r) || isDigitRune(r) || r == '都' || r == '道' || r == '府' || r == '県') {
-			s.starts = append(s.starts, p)
+			add(p, startSpace)
+		case r == '都' || r == '道' || r == '府' || r == '県':
+			add(p, startPrefecture)
+		case isKana(r):
+			add(p, startKana)
+		case isDigitRune(r):
+			if next, _ := utf8.DecodeRune(buf[p:]); !isDigitRune(next) && next != '-' && next != '－' {
+				add(p, startDigits)
+			}
 		}
 		p -= size
 	}
-	if p < anchorStart {
-		s.starts = append(s.starts, p)
-	}
-	// Try the longest first, at most maxAddressStarts of them.
+	add(p, startRun)
+	sort.SliceStable(s.starts, func(i, j int) bool { return s.starts[i].prio < s.starts[j].prio })
 	tried := 0
-	for i := len(s.starts) - 1; i >= 0 && tried < maxAddressStarts; i-- {
-		st := s.starts[i]
-		if st >= anchorStart || (i < len(s.starts)-1 && st == s.starts[i+1]) {
+	for i, st := range s.starts {
+		if tried == maxAddressStarts {
+			break
+		}
+		dup := false
+		for _, o := range s.starts[:i] {
+			dup = dup || o.pos == st.pos
+		}
+		if dup {
 			continue
 		}
 		tried++
-		s.lookup(fingerprints.Address, buf[st:anchorEnd], base+int64(st), base+int64(anchorEnd))
+		s.lookup(fingerprints.Address, buf[st.pos:anchorEnd], base+int64(st.pos), base+int64(anchorEnd))
 	}
 }
 

@@ -36,7 +36,7 @@ type Scanner struct {
 	cache   map[string][]cachedHit
 	tmp     []cachedHit
 	wins    [][2]int
-	starts  []int
+	starts  []addrStart
 	toks    []token
 	offs    []int
 	pair    []byte

@@ -1,0 +1,123 @@
+package matcher
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leakwatch/leakwatch/matcher/corpus"
+)
+
+// The throughput benchmark: a mixed corpus (about half prose, a fifth logs,
+// the rest CSV dumps of people) scanned against a 1,000,000-record set,
+// next to `grep -F -f` over the same set's raw values on the same corpus,
+// measured in the same run. grep needs the raw values in a file, which the
+// benchmark writes to its own temporary directory (synthetic people only).
+
+var bench struct {
+	once   sync.Once
+	m      *Matcher
+	mixed  []byte
+	set    []corpus.Person
+	others []corpus.Person
+	dir    string
+}
+
+const benchSetSize = 1_000_000
+
+func benchSetup(b *testing.B) {
+	bench.once.Do(func() {
+		start := time.Now()
+		bench.set, bench.others = corpus.Population(21, benchSetSize, 20_000)
+		dir, err := os.MkdirTemp("", "leakwatch-bench-")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bench.dir = dir
+		bench.m = corpusMatcherIn(b, dir, bench.set)
+		bench.mixed = corpus.Mixed(22, 32<<20, bench.others)
+		runtime.GC()
+		b.Logf("setup: %d-record set loaded and indexed, %d MB corpus, in %s", benchSetSize, len(bench.mixed)>>20, time.Since(start).Round(time.Second))
+	})
+	if bench.m == nil {
+		b.Fatal("setup failed")
+	}
+}
+
+func BenchmarkScanMixed(b *testing.B) {
+	benchSetup(b)
+	sc := bench.m.NewScanner()
+	ctx := context.Background()
+	b.SetBytes(int64(len(bench.mixed)))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := sc.Scan(ctx, Input{Source: "mixed", R: bytes.NewReader(bench.mixed), MediaType: MediaText, Charset: "utf-8"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	st := sc.Stats()
+	b.ReportMetric(float64(st.Lookups)/float64(st.Bytes)*1e6, "lookups/MB")
+}
+
+// BenchmarkGrepBaseline runs `grep -F -c -f values` over the same corpus,
+// where values holds every raw field value of the set: the plaintext
+// keyword search leakwatch replaces.
+func BenchmarkGrepBaseline(b *testing.B) {
+	grep, err := exec.LookPath("grep")
+	if err != nil {
+		b.Fatal("grep not found")
+	}
+	benchSetup(b)
+	values := filepath.Join(bench.dir, "values.txt")
+	corpusFile := filepath.Join(bench.dir, "mixed.txt")
+	if _, err := os.Stat(values); err != nil {
+		var v bytes.Buffer
+		for _, p := range bench.set {
+			for _, s := range []string{p.Name, p.Kana, p.Phone, p.Email, p.Postal, p.Prefecture + p.Address, p.MyNumber, p.Card, p.CustomerID, p.Birthdate.Format("2006/01/02")} {
+				v.WriteString(s)
+				v.WriteByte('\n')
+			}
+		}
+		if err := os.WriteFile(values, v.Bytes(), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(corpusFile, bench.mixed, 0o600); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(int64(len(bench.mixed)))
+	b.ResetTimer()
+	for b.Loop() {
+		out, err := exec.Command(grep, "-F", "-c", "-f", values, corpusFile).Output()
+		if err != nil && len(out) == 0 {
+			b.Fatalf("grep: %v", err)
+		}
+	}
+}
+
+// corpusMatcherIn is corpusMatcher for benchmarks that outlive one test's
+// temporary directory.
+func corpusMatcherIn(b *testing.B, dir string, set []corpus.Person) *Matcher {
+	return corpusMatcher(&dirTB{TB: b, dir: dir}, set)
+}
+
+type dirTB struct {
+	testing.TB
+	dir string
+	n   int
+}
+
+func (d *dirTB) TempDir() string {
+	d.n++
+	p := filepath.Join(d.dir, "t", string(rune('a'+d.n)))
+	os.MkdirAll(p, 0o700)
+	return p
+}
+
+func (d *dirTB) Cleanup(func()) {}
