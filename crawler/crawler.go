@@ -1,0 +1,662 @@
+package crawler
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/andybalholm/cascadia"
+)
+
+// Document is one new item found by a source, handed to the Handler. Its
+// Body is UTF-8 text; the crawler never stores it.
+type Document struct {
+	// Source is the source's name and Kind its kind.
+	Source string
+	Kind   string
+	// URL is where the item can be seen; Key identifies it within the
+	// source (a paste key, "post/123", a feed entry's id, a URL).
+	URL   string
+	Key   string
+	Title string
+	// Fetched is when the document was fetched (Options.Now).
+	Fetched time.Time
+	// MediaType is "text/html", "text/plain" or "application/json".
+	MediaType string
+	// Body is the item's content decoded to UTF-8.
+	Body []byte
+	// ContentHash is the SHA-256 of Body.
+	ContentHash [32]byte
+}
+
+// Handler receives new documents. A document is marked seen only after
+// HandleDocument returns nil; an error makes the crawler offer it again
+// on the source's next visit. The handler must not keep d.Body after it
+// returns unless it copies it.
+type Handler interface {
+	HandleDocument(ctx context.Context, d Document) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, d Document) error
+
+// HandleDocument calls f.
+func (f HandlerFunc) HandleDocument(ctx context.Context, d Document) error { return f(ctx, d) }
+
+// Options configure a Crawler. Sources, State and Handler are required.
+type Options struct {
+	Sources []SourceConfig
+	// State keeps schedules, seen items, content hashes, validators and
+	// health; a store.Store fits.
+	State   State
+	Handler Handler
+	// Logger receives the crawler's logs (default: discarded).
+	Logger *slog.Logger
+	// Workers is how many sources are visited at once (default 4).
+	Workers int
+	// Now is the clock for schedules, retention and timestamps (default
+	// time.Now). Politeness delays always use the real clock.
+	Now func() time.Time
+	// Retention is how long seen items and content hashes are remembered
+	// (default 30 days).
+	Retention time.Duration
+	// MaxRetries bounds the retries of one request after 429, 5xx or a
+	// network error (default 3; -1 for none).
+	MaxRetries int
+	// RetryBackoff is the first backoff between retries when the server
+	// gives no Retry-After (default 1s); it doubles with jitter.
+	RetryBackoff time.Duration
+	// MaxRetryWait is the longest wait spent inside a visit for one
+	// retry or host pause (default 1m); a longer Retry-After ends the
+	// visit and postpones the source's next one.
+	MaxRetryWait time.Duration
+}
+
+// Crawler visits sources on their schedules. It is safe for concurrent
+// use; Run may be called once at a time.
+type Crawler struct {
+	opts    Options
+	sources []*source
+	byName  map[string]*source
+	st      *state
+	polite  *politeness
+	log     *slog.Logger
+	running atomic.Bool
+}
+
+// source is one configured source, ready to visit.
+type source struct {
+	cfg   SourceConfig
+	f     *fetcher
+	visit func(ctx context.Context, v *visit) error
+	// html-listing selectors, compiled once
+	itemSel, nextSel, contentSel cascadia.Selector
+}
+
+// New validates the options and sources and builds a Crawler.
+func New(opts Options) (*Crawler, error) {
+	if opts.State == nil {
+		return nil, errors.New("crawler: options: state is required")
+	}
+	if opts.Handler == nil {
+		return nil, errors.New("crawler: options: handler is required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 4
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	switch {
+	case opts.MaxRetries == 0:
+		opts.MaxRetries = 3
+	case opts.MaxRetries < 0:
+		opts.MaxRetries = 0
+	}
+	if opts.RetryBackoff <= 0 {
+		opts.RetryBackoff = time.Second
+	}
+	if opts.MaxRetryWait <= 0 {
+		opts.MaxRetryWait = time.Minute
+	}
+	srcs := append([]SourceConfig(nil), opts.Sources...)
+	if err := ValidateSources(srcs); err != nil {
+		return nil, fmt.Errorf("crawler: %w", err)
+	}
+	c := &Crawler{
+		opts:   opts,
+		byName: map[string]*source{},
+		st:     &state{kv: opts.State, now: opts.Now, retention: opts.Retention},
+		polite: newPoliteness(),
+		log:    opts.Logger,
+	}
+	retry := retryPolicy{max: opts.MaxRetries, base: opts.RetryBackoff, maxWait: opts.MaxRetryWait}
+	for i := range srcs {
+		s := &source{cfg: srcs[i]}
+		f, err := newFetcher(&s.cfg, c.polite, retry, c.log)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: source %q: %w", s.cfg.Name, err)
+		}
+		s.f = f
+		switch s.cfg.Kind {
+		case KindPasteAPI:
+			s.visit = visitPasteAPI
+		case KindHTMLListing:
+			s.visit = visitHTMLListing
+			s.itemSel = cascadia.MustCompile(s.cfg.ItemSelector)
+			if s.cfg.NextSelector != "" {
+				s.nextSel = cascadia.MustCompile(s.cfg.NextSelector)
+			}
+			if s.cfg.ContentSelector != "" {
+				s.contentSel = cascadia.MustCompile(s.cfg.ContentSelector)
+			}
+		case KindDiscourse:
+			s.visit = visitDiscourse
+		case KindFeed:
+			s.visit = visitFeed
+		case KindURL:
+			s.visit = visitURL
+		}
+		c.sources = append(c.sources, s)
+		c.byName[s.cfg.Name] = s
+	}
+	return c, nil
+}
+
+// Close releases idle connections. The Crawler must not be used after.
+func (c *Crawler) Close() {
+	for _, s := range c.sources {
+		s.f.close()
+	}
+}
+
+// VisitStats counts what one visit did.
+type VisitStats struct {
+	// Fetched counts responses, including 304s.
+	Fetched int
+	// New counts documents handed to the handler and accepted.
+	New int
+	// Duplicates counts documents whose content was already handed over.
+	Duplicates int
+	// Skipped counts items already seen, not fetched again.
+	Skipped int
+	// Failed counts items that could not be fetched; they are tried again
+	// on the next visit.
+	Failed int
+}
+
+// VisitOnce visits the named source now, whether due or not, and records
+// its health and next due time like a scheduled visit. It fails without
+// visiting if another visit of the source holds its lease.
+func (c *Crawler) VisitOnce(ctx context.Context, name string) (VisitStats, error) {
+	s := c.byName[name]
+	if s == nil {
+		return VisitStats{}, fmt.Errorf("crawler: no source named %q", name)
+	}
+	stats, _, err := c.leasedVisit(ctx, s, false)
+	return stats, err
+}
+
+// leaseTTL is how long a visit's lease lives without renewal.
+const leaseTTL = 2 * time.Minute
+
+// errBusy means another visit of the source holds its lease.
+var errBusy = errors.New("another visit of this source is in progress")
+
+// leasedVisit takes the source's lease (so processes sharing a store never
+// visit one source at once), visits, records health and schedule, and
+// returns when the source is next due. With onlyIfDue, a source whose
+// stored schedule is not due (another process visited it) is left alone.
+func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (VisitStats, time.Time, error) {
+	name := s.cfg.Name
+	token := newToken()
+	ok, err := c.st.acquire(ctx, name, token, leaseTTL)
+	if err != nil {
+		return VisitStats{}, c.opts.Now().Add(time.Minute), fmt.Errorf("crawler: source %q: %w", name, err)
+	}
+	if !ok {
+		return VisitStats{}, c.opts.Now().Add(leaseTTL / 2), fmt.Errorf("crawler: source %q: %w", name, errBusy)
+	}
+	persist := context.WithoutCancel(ctx)
+	defer func() {
+		if err := c.st.release(persist, name, token); err != nil {
+			c.log.Warn("lease release failed", "source", name, "err", err)
+		}
+	}()
+	if onlyIfDue {
+		sc, ok, err := c.st.schedule(ctx, name)
+		if err != nil {
+			return VisitStats{}, c.opts.Now().Add(time.Minute), fmt.Errorf("crawler: source %q: %w", name, err)
+		}
+		if ok && sc.Next.After(c.opts.Now()) {
+			return VisitStats{}, sc.Next, nil
+		}
+	}
+	vctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { c.keepLease(vctx, cancel, name, token) })
+	v := &visit{c: c, s: s, budget: s.cfg.MaxItems, pending: map[string]validators{}}
+	start := c.opts.Now()
+	c.log.Debug("visit starts", "source", name, "kind", s.cfg.Kind)
+	verr := v.finish(vctx, s.visit(vctx, v))
+	cancel()
+	wg.Wait()
+	if ctx.Err() != nil && verr != nil {
+		// shutting down: the visit was cut short, not failed; it stays
+		// due, and what it had not handed over is offered next time.
+		return v.stats, c.opts.Now(), verr
+	}
+	next := c.record(persist, s, v, start, verr)
+	if verr != nil {
+		c.log.Warn("visit failed", "source", name, "err", verr, "new", v.stats.New, "fetched", v.stats.Fetched)
+	} else {
+		c.log.Info("visit done", "source", name, "new", v.stats.New, "duplicates", v.stats.Duplicates,
+			"skipped", v.stats.Skipped, "fetched", v.stats.Fetched, "took", c.opts.Now().Sub(start).Round(time.Millisecond))
+	}
+	return v.stats, next, verr
+}
+
+// keepLease renews the lease until ctx ends; if it is lost, the visit is
+// cancelled.
+func (c *Crawler) keepLease(ctx context.Context, cancel context.CancelFunc, name, token string) {
+	t := time.NewTicker(leaseTTL / 3)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := c.st.renew(ctx, name, token, leaseTTL); err != nil && ctx.Err() == nil {
+				c.log.Error("lease lost, stopping visit", "source", name, "err", err)
+				cancel()
+				return
+			}
+		}
+	}
+}
+
+// record stores the visit's outcome in health and schedule and returns the
+// next due time.
+func (c *Crawler) record(ctx context.Context, s *source, v *visit, start time.Time, verr error) time.Time {
+	name := s.cfg.Name
+	now := c.opts.Now()
+	sc, _, err := c.st.schedule(ctx, name)
+	if err != nil {
+		c.log.Warn("schedule read failed", "source", name, "err", err)
+	}
+	interval := time.Duration(s.cfg.Interval)
+	if verr == nil {
+		sc.Failures = 0
+		sc.Next = now.Add(jittered(interval, s.cfg.Jitter.span(interval)))
+	} else {
+		sc.Failures++
+		sc.Next = now.Add(failureDelay(interval, sc.Failures))
+		if rl := (*RetryLaterError)(nil); errors.As(verr, &rl) && rl.Until.After(sc.Next) {
+			sc.Next = rl.Until
+		}
+	}
+	if err := c.st.saveSchedule(ctx, name, sc); err != nil {
+		c.log.Warn("schedule write failed", "source", name, "err", err)
+	}
+	err = c.st.updateHealth(ctx, name, func(h *SourceHealth) {
+		h.Kind = s.cfg.Kind
+		h.LastVisit = start
+		h.ItemsSeen += int64(v.stats.New)
+		if v.stats.New > 0 {
+			h.LastNewItem = v.lastNew
+		}
+		if verr == nil {
+			h.LastSuccess = now
+			h.ConsecutiveFailures = 0
+			h.LastError = ""
+			return
+		}
+		h.ConsecutiveFailures = sc.Failures
+		h.LastError = healthText(verr)
+		h.LastErrorAt = now
+	})
+	if err != nil {
+		c.log.Warn("health write failed", "source", name, "err", err)
+	}
+	return sc.Next
+}
+
+// healthText is an error as stored in health: the crawler's own messages
+// (which name URLs and statuses, never page text), with a handler's
+// message replaced, since a handler may quote what it was given.
+func healthText(err error) string {
+	var he *handlerError
+	if errors.As(err, &he) {
+		return fmt.Sprintf("source %q: handler failed on %s", he.source, he.url)
+	}
+	s := err.Error()
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+// jittered returns interval ± a random part of span.
+func jittered(interval, span time.Duration) time.Duration {
+	if span <= 0 {
+		return interval
+	}
+	return interval - span + mrand.N(2*span+1)
+}
+
+// failureDelay is the wait after n consecutive failed visits: the
+// interval doubled per failure, at most max(interval, 6h), with jitter.
+func failureDelay(interval time.Duration, n int) time.Duration {
+	ceiling := max(interval, 6*time.Hour)
+	return backoff(interval, n, ceiling)
+}
+
+func newToken() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// Health returns every configured source's health, in configuration order.
+func (c *Crawler) Health(ctx context.Context) ([]SourceHealth, error) {
+	out := make([]SourceHealth, 0, len(c.sources))
+	for _, s := range c.sources {
+		h, err := c.st.health(ctx, s.cfg.Name)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: health of source %q: %w", s.cfg.Name, err)
+		}
+		h.Source, h.Kind = s.cfg.Name, s.cfg.Kind
+		sc, _, err := c.st.schedule(ctx, s.cfg.Name)
+		if err != nil {
+			return nil, fmt.Errorf("crawler: schedule of source %q: %w", s.cfg.Name, err)
+		}
+		h.NextDue = sc.Next
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// Purge deletes the configured sources' seen items, content hashes and
+// validators older than the retention, and returns how many it deleted.
+// Run purges hourly; a store's own TTLs reclaim the same entries
+// eventually, Purge does it by the crawler's clock.
+func (c *Crawler) Purge(ctx context.Context) (int, error) {
+	total := 0
+	for _, s := range c.sources {
+		n, err := c.st.purge(ctx, s.cfg.Name)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("crawler: purge source %q: %w", s.cfg.Name, err)
+		}
+	}
+	return total, nil
+}
+
+// purgeEvery is how often Run purges.
+const purgeEvery = time.Hour
+
+// Run visits every source when it is due, at most Options.Workers at once,
+// until ctx is cancelled; then it waits for the visits in progress to stop
+// (they are cancelled too; items not yet handled are offered again on the
+// next start) and returns nil. Schedules are stored, so a restarted
+// crawler resumes where it left off. A failing source is retried later
+// with a growing delay while the others go on.
+func (c *Crawler) Run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errors.New("crawler: run: already running")
+	}
+	defer c.running.Store(false)
+	next := make(map[string]time.Time, len(c.sources))
+	now := c.opts.Now()
+	for _, s := range c.sources {
+		sc, ok, err := c.st.schedule(ctx, s.cfg.Name)
+		if err != nil {
+			return fmt.Errorf("crawler: run: source %q: %w", s.cfg.Name, err)
+		}
+		if ok {
+			next[s.cfg.Name] = sc.Next
+			continue
+		}
+		iv := time.Duration(s.cfg.Interval)
+		next[s.cfg.Name] = now.Add(max(0, jittered(0, s.cfg.Jitter.span(iv))))
+	}
+	type result struct {
+		name string
+		next time.Time
+	}
+	jobs := make(chan *source)
+	results := make(chan result, len(c.sources))
+	var wg sync.WaitGroup
+	for range c.opts.Workers {
+		wg.Go(func() {
+			for s := range jobs {
+				_, n, err := c.leasedVisit(ctx, s, true)
+				if errors.Is(err, errBusy) {
+					c.log.Debug("source busy elsewhere", "source", s.cfg.Name)
+				}
+				results <- result{s.cfg.Name, n}
+			}
+		})
+	}
+	stop := func() error {
+		close(jobs)
+		wg.Wait()
+		c.log.Info("crawler stopped")
+		return nil
+	}
+	inflight := make(map[string]bool, len(c.sources))
+	lastPurge := time.Time{}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		if time.Since(lastPurge) >= purgeEvery {
+			lastPurge = time.Now()
+			if n, err := c.Purge(ctx); err != nil {
+				c.log.Warn("purge failed", "err", err)
+			} else if n > 0 {
+				c.log.Info("purged expired crawl state", "entries", n)
+			}
+		}
+		now := c.opts.Now()
+		wait := 30 * time.Second
+		for _, s := range c.sources {
+			name := s.cfg.Name
+			if inflight[name] {
+				continue
+			}
+			if d := next[name].Sub(now); d > 0 {
+				wait = min(wait, d)
+				continue
+			}
+			if len(inflight) >= c.opts.Workers {
+				continue // a result will wake the loop
+			}
+			select {
+			case jobs <- s:
+				inflight[name] = true
+			case <-ctx.Done():
+				return stop()
+			}
+		}
+		timer.Reset(max(wait, 10*time.Millisecond))
+		select {
+		case <-ctx.Done():
+			return stop()
+		case r := <-results:
+			delete(inflight, r.name)
+			next[r.name] = r.next
+		case <-timer.C:
+		}
+	}
+}
+
+// visit is one visit of a source: the helpers the kinds share.
+type visit struct {
+	c          *Crawler
+	s          *source
+	stats      VisitStats
+	budget     int
+	incomplete bool // items were left for the next visit
+	firstErr   error
+	pending    map[string]validators
+	lastNew    time.Time
+}
+
+// fetch gets a URL for the source. With conditional, stored validators
+// make the request conditional, and new validators are saved once the
+// whole visit succeeded.
+func (v *visit) fetch(ctx context.Context, url string, conditional bool) (*page, error) {
+	var cond validators
+	if conditional {
+		var err error
+		if cond, err = v.c.st.validators(ctx, v.s.cfg.Name, url); err != nil {
+			return nil, fmt.Errorf("source %q: %w", v.s.cfg.Name, err)
+		}
+	}
+	p, err := v.s.f.get(ctx, url, cond)
+	if err != nil {
+		return nil, err
+	}
+	v.stats.Fetched++
+	if conditional && !p.NotModified && !p.Validators.empty() && len(v.pending) < 64 {
+		v.pending[url] = p.Validators
+	}
+	return p, nil
+}
+
+// take spends one item of the visit's budget; false when it is spent.
+func (v *visit) take() bool {
+	if v.budget <= 0 {
+		v.incomplete = true
+		return false
+	}
+	v.budget--
+	return true
+}
+
+// seen reports whether the source already handled an item.
+func (v *visit) seen(ctx context.Context, key string) (bool, error) {
+	ok, err := v.c.st.seen(ctx, v.s.cfg.Name, key)
+	if err != nil {
+		return false, fmt.Errorf("source %q: %w", v.s.cfg.Name, err)
+	}
+	if ok {
+		v.stats.Skipped++
+	}
+	return ok, nil
+}
+
+// markSeen records items as handled. It is not cancelled with the visit:
+// once a handler accepted a document, forgetting that would re-deliver it.
+func (v *visit) markSeen(ctx context.Context, keys ...string) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for _, k := range keys {
+		if err := v.c.st.markSeen(ctx, v.s.cfg.Name, k); err != nil {
+			return fmt.Errorf("source %q: %w", v.s.cfg.Name, err)
+		}
+	}
+	return nil
+}
+
+// handlerError is a Handler's refusal of a document.
+type handlerError struct {
+	source, url string
+	err         error
+}
+
+// Error names the source and the document's URL, then the handler's error.
+func (e *handlerError) Error() string {
+	return fmt.Sprintf("source %q: handler failed on %s: %v", e.source, e.url, e.err)
+}
+
+// Unwrap returns the handler's error.
+func (e *handlerError) Unwrap() error { return e.err }
+
+// deliver hands a document to the handler unless its content was already
+// handed over, then marks its content and keys seen.
+func (v *visit) deliver(ctx context.Context, d Document, keys ...string) error {
+	name := v.s.cfg.Name
+	d.Source, d.Kind = name, v.s.cfg.Kind
+	d.Fetched = v.c.opts.Now()
+	d.ContentHash = sha256.Sum256(d.Body)
+	dup, err := v.c.st.hashSeen(ctx, name, d.ContentHash)
+	if err != nil {
+		return fmt.Errorf("source %q: %w", name, err)
+	}
+	if dup {
+		v.stats.Duplicates++
+		return v.markSeen(ctx, keys...)
+	}
+	if err := v.c.opts.Handler.HandleDocument(ctx, d); err != nil {
+		return &handlerError{source: name, url: d.URL, err: err}
+	}
+	v.stats.New++
+	v.lastNew = d.Fetched
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := v.c.st.markHash(pctx, name, d.ContentHash); err != nil {
+		return fmt.Errorf("source %q: %w", name, err)
+	}
+	return v.markSeen(ctx, keys...)
+}
+
+// itemFailed records an item that could not be fetched and says whether
+// the visit must stop: when the host asked for a pause, an address was
+// refused or the visit was cancelled. Gone items (404, 410) are marked
+// seen so they are not fetched again.
+func (v *visit) itemFailed(ctx context.Context, key string, err error) error {
+	var se *StatusError
+	if errors.As(err, &se) && (se.Code == 404 || se.Code == 410) {
+		v.c.log.Info("item gone", "source", v.s.cfg.Name, "err", err)
+		return v.markSeen(ctx, key)
+	}
+	if errors.Is(err, ErrDisallowed) {
+		v.c.log.Info("item disallowed by robots.txt", "source", v.s.cfg.Name, "err", err)
+		return nil
+	}
+	var rl *RetryLaterError
+	if ctx.Err() != nil || errors.As(err, &rl) || errors.Is(err, ErrAddressRefused) {
+		return err
+	}
+	v.stats.Failed++
+	v.c.log.Warn("item failed", "source", v.s.cfg.Name, "err", err)
+	if v.firstErr == nil {
+		v.firstErr = err
+	}
+	return nil
+}
+
+// finish turns failed items into the visit's error and, after a complete
+// and successful visit, saves the validators of the pages fetched.
+func (v *visit) finish(ctx context.Context, err error) error {
+	if err == nil && v.firstErr != nil {
+		err = fmt.Errorf("%d items failed, first: %w", v.stats.Failed, v.firstErr)
+	}
+	if err != nil || v.incomplete {
+		return err
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	for u, val := range v.pending {
+		if err := v.c.st.saveValidators(pctx, v.s.cfg.Name, u, val); err != nil {
+			return fmt.Errorf("source %q: %w", v.s.cfg.Name, err)
+		}
+	}
+	return nil
+}
