@@ -79,8 +79,10 @@ func TestCorpusRecallAndSilence(t *testing.T) {
 			t.Fatalf("%s: %v", d.Name, err)
 		}
 		got := map[string]bool{}
+		kinds := map[string]string{}
 		for _, f := range fs {
 			got[f.Ref] = true
+			kinds[f.Ref] = strings.Join(f.Fields, ",")
 		}
 		tl := byShape[d.Shape]
 		if tl == nil {
@@ -93,6 +95,11 @@ func TestCorpusRecallAndSilence(t *testing.T) {
 			tl.planted++
 			if got[p.Ref] {
 				tl.found++
+				want := append([]string(nil), p.Kinds...)
+				sort.Strings(want)
+				if kinds[p.Ref] != strings.Join(want, ",") {
+					t.Errorf("%s: %s found with kinds %s, planted %v", d.Name, p.Ref, kinds[p.Ref], want)
+				}
 			} else {
 				misses = append(misses, fmt.Sprintf("%s: %s %v", d.Name, p.Ref, p.Kinds))
 			}

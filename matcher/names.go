@@ -18,7 +18,11 @@ import (
 const (
 	maxKanjiName = 8
 	maxKanaName  = 16
-	maxNameTries = 4000 // per window, whatever the text
+	// maxNameTriesPerKB bounds the candidates of a window by its length:
+	// windows around dense hits merge, and a fixed cap would starve the
+	// rows at the end of a dump, while unbounded tries would let a
+	// pathological page cost seconds.
+	maxNameTriesPerKB = 1000
 )
 
 type script uint8
@@ -139,9 +143,9 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 // names looks up the name candidates in buf[a:].
 func (s *Scanner) names(buf []byte, a int, base int64) {
 	s.tokenize(buf, a)
-	tries := 0
+	tries, maxTries := 0, maxNameTriesPerKB*(1+(len(buf)-a)/1024)
 	try := func(cand []byte, st, en int) {
-		if tries < maxNameTries {
+		if tries < maxTries {
 			tries++
 			s.lookup(fingerprints.Name, cand, base+int64(st), base+int64(en))
 		}
