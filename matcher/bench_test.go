@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -29,7 +30,7 @@ var bench struct {
 	dir    string
 }
 
-const benchSetSize = 1_000_000
+var benchSetSize = envInt("LEAKWATCH_BENCH_SET", 1_000_000)
 
 func benchSetup(b *testing.B) {
 	bench.once.Do(func() {
@@ -41,7 +42,7 @@ func benchSetup(b *testing.B) {
 		}
 		bench.dir = dir
 		bench.m = corpusMatcherIn(b, dir, bench.set)
-		bench.mixed = corpus.Mixed(22, 32<<20, bench.others)
+		bench.mixed = corpus.Mixed(22, envInt("LEAKWATCH_BENCH_MB", 32)<<20, bench.others)
 		runtime.GC()
 		b.Logf("setup: %d-record set loaded and indexed, %d MB corpus, in %s", benchSetSize, len(bench.mixed)>>20, time.Since(start).Round(time.Second))
 	})
@@ -121,3 +122,11 @@ func (d *dirTB) TempDir() string {
 }
 
 func (d *dirTB) Cleanup(func()) {}
+
+// envInt reads a benchmark size from the environment (for quick runs).
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}

@@ -1,7 +1,8 @@
 package matcher
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -65,7 +66,18 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 		b := min(int(h.end-base)+w, len(buf))
 		s.wins = append(s.wins, [2]int{a, b})
 	}
-	sort.Slice(s.wins, func(i, j int) bool { return s.wins[i][0] < s.wins[j][0] })
+	// A weak value opens a window only when few records share it: a
+	// birthdate shared by dozens of records in a big set would open one
+	// around every row of every dump.
+	for _, wr := range s.weak[:len(s.weak)] {
+		if len(wr.hits) > maxWindowHits {
+			continue
+		}
+		a := max(int(wr.start-base)-w, 0)
+		b := min(int(wr.end-base)+w, len(buf))
+		s.wins = append(s.wins, [2]int{a, b})
+	}
+	slices.SortFunc(s.wins, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
 	merged := s.wins[:0]
 	for _, win := range s.wins {
 		if len(merged) > 0 && win[0] <= merged[len(merged)-1][1] {

@@ -1,11 +1,12 @@
 package matcher
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
@@ -23,6 +24,11 @@ const (
 	keepBack = 8 << 10
 	// maxCache bounds the per-scanner cache of candidate lookups.
 	maxCache = 1 << 16
+	// maxWindowHits: a weak value shared by more records than this opens
+	// no name window of its own.
+	maxWindowHits = 8
+	// maxPending bounds the weak hits carried to the next segment.
+	maxPending = 4096
 )
 
 // Scanner scans documents in one goroutine, reusing its buffers.
@@ -42,6 +48,10 @@ type Scanner struct {
 	pair    []byte
 	fold    []byte
 	foldMap []int
+	pending []hit // weak hits carried to the next segment
+	carry   []hit
+	weak    []weakRef
+	known   map[recKey]bool
 	stats   Stats
 }
 
@@ -53,6 +63,13 @@ type Stats struct {
 	Hits       int64 // field hits
 }
 
+// weakRef is the hits of one weak candidate, not yet expanded.
+type weakRef struct {
+	hits       []cachedHit // shared with the cache: do not modify
+	kind       fingerprints.Kind
+	start, end int64
+}
+
 type cachedHit struct {
 	set    uint16
 	strong bool
@@ -61,7 +78,7 @@ type cachedHit struct {
 
 // NewScanner returns a Scanner. It is not safe for concurrent use.
 func (m *Matcher) NewScanner() *Scanner {
-	s := &Scanner{m: m, dec: newDecider(m.opts.Window), cache: map[string][]cachedHit{}}
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window), cache: map[string][]cachedHit{}, known: map[recKey]bool{}}
 	for _, set := range m.sets {
 		s.hashers = append(s.hashers, set.fpr.NewHasher())
 	}
@@ -89,6 +106,7 @@ func (s *Scanner) Scan(ctx context.Context, in Input) ([]Finding, error) {
 
 func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) ([]Finding, error) {
 	s.dec.reset()
+	s.pending = s.pending[:0]
 	if len(s.cache) > maxCache {
 		clear(s.cache)
 	}
@@ -158,16 +176,49 @@ func cutPoint(buf []byte, i int) int {
 }
 
 // segment finds the hits of one segment and feeds them to the decider.
+//
+// Weak hits (birthdates, dates, postal codes) can only corroborate, and a
+// big set makes them plentiful: a postal code can be shared by hundreds of
+// records. So a weak hit is kept only for a record that also has an
+// identifying or strong hit in this segment, or is already being tracked.
+// Weak hits near the end of a segment whose record is not (yet) known wait
+// for the next segment, so a pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
-	s.hits = s.hits[:0]
+	s.hits, s.weak = s.hits[:0], s.weak[:0]
 	s.extract(buf, lo, hi, base)
-	if len(s.hits) > 0 {
+	if len(s.hits) > 0 || len(s.weak) > 0 {
 		s.nameWindows(buf, base)
 	}
+	clear(s.known)
+	for _, h := range s.hits {
+		s.known[keyOf(h.set, h.rec)] = true
+	}
+	// Weak hits survive only for records known to be worth tracking; the
+	// rest near the segment's end wait for the next segment.
+	tail := base + int64(hi) - int64(keepBack)/2
+	carried := s.pending
+	s.pending = s.carry[:0]
+	keep := func(h hit) {
+		k := keyOf(h.set, h.rec)
+		if h.strong || s.known[k] || s.dec.states[k] != nil {
+			s.hits = append(s.hits, h)
+		} else if h.start >= tail && len(s.pending) < maxPending {
+			s.pending = append(s.pending, h)
+		}
+	}
+	for _, w := range s.weak {
+		for _, c := range w.hits {
+			keep(hit{set: c.set, kind: w.kind, strong: c.strong, rec: c.rec, start: w.start, end: w.end})
+		}
+	}
+	for _, h := range carried {
+		keep(h)
+	}
+	s.carry = carried[:0]
 	if len(s.hits) == 0 {
 		return
 	}
-	sort.Slice(s.hits, func(i, j int) bool { return s.hits[i].start < s.hits[j].start })
+	slices.SortFunc(s.hits, func(a, b hit) int { return cmp.Compare(a.start, b.start) })
 	// Character offsets, walking once through the segment.
 	at, runes := 0, runeBase
 	for i := range s.hits {
@@ -222,6 +273,15 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 		if len(s.cache) < maxCache {
 			s.cache[string(norm)] = hits
 		}
+	}
+	if len(hits) == 0 {
+		return true
+	}
+	if !k.Identifying() {
+		// Weak: kept as one reference until it is known whether any of
+		// its records has an identifying field nearby.
+		s.weak = append(s.weak, weakRef{hits: hits, kind: k, start: start, end: end})
+		return true
 	}
 	for _, h := range hits {
 		s.hits = append(s.hits, hit{set: h.set, kind: k, strong: h.strong, rec: h.rec, start: start, end: end})
