@@ -494,3 +494,9 @@ func defangURL(u string) string {
 		return scheme + "[:]//" + out
 	}
 }
+
+// Sanitized returns the finding as it is stored and shown: attacker-
+// controlled text (title, URL, source) made one line, e-mail addresses and
+// long digit runs masked, lengths capped and URLs defanged. Callers that
+// keep findings anywhere else should keep this form.
+func (f Finding) Sanitized() Finding { return f.sanitized() }

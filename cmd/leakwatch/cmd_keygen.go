@@ -5,17 +5,27 @@ import (
 	"fmt"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
+	"github.com/leakwatch/leakwatch/notify"
 )
 
 // keygenOptions are the options of `leakwatch keygen`.
 type keygenOptions struct {
-	keyPath string
+	keyPath  string
+	operator bool
+	pub      string
+	identity string
+	kem      string
 }
 
 func runKeygen(ctx context.Context, e *env, args []string) error {
+	var o keygenOptions
 	fs := e.flags("keygen", false, true)
+	fs.BoolVar(&o.operator, "operator", false, "make the operator's evidence key pair instead (see --pub and --identity)")
+	fs.StringVar(&o.pub, "pub", "operator.pub", "with --operator: public key `file` (goes in the config's notify.operator_key)")
+	fs.StringVar(&o.identity, "identity", "operator.key", "with --operator: private identity `file`, mode 0600 (keep it off the monitoring host)")
+	fs.StringVar(&o.kem, "kem", notify.KEMXWing, "with --operator: X-Wing (hybrid post-quantum) or X25519")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: leakwatch keygen [--key PATH]\n\nCreates a new random fingerprint key (mode 0600). It refuses to overwrite an existing key.")
+		fmt.Fprintln(e.stderr, "usage: leakwatch keygen [--key PATH]\n       leakwatch keygen --operator [--pub FILE] [--identity FILE]\n\nCreates a new random fingerprint key (mode 0600), or the operator's key pair\nthat sealed evidence is encrypted to. It never overwrites a key.")
 		fs.PrintDefaults()
 	}
 	pos, err := e.parse(fs, args)
@@ -25,7 +35,24 @@ func runKeygen(ctx context.Context, e *env, args []string) error {
 	if len(pos) != 0 {
 		return usagef("keygen takes no arguments")
 	}
-	return keygen(e, keygenOptions{keyPath: e.resolvedKeyPath()})
+	if o.operator {
+		return keygenOperator(e, o)
+	}
+	o.keyPath = e.resolvedKeyPath()
+	return keygen(e, o)
+}
+
+func keygenOperator(e *env, o keygenOptions) error {
+	pub, priv, err := notify.GenerateOperatorKeyKEM(o.kem)
+	if err != nil {
+		return err
+	}
+	if err := notify.WriteOperatorKey(o.pub, o.identity, pub, priv); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote the operator's public key to %s and identity to %s (%s)\n", o.pub, o.identity, o.kem)
+	fmt.Fprintln(e.stderr, "leakwatch: hint: put the public key in notify.operator_key; keep the identity with the people who may read evidence, not on the monitor")
+	return nil
 }
 
 func keygen(e *env, o keygenOptions) error {

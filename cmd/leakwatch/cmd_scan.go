@@ -63,12 +63,20 @@ found, 2 error (an error wins over findings: the scan was incomplete).`)
 	return scan(ctx, e, o)
 }
 
+// errNoSets is returned when there is no set to match against.
+var errNoSets = errors.New("no sets loaded")
+
 // loadMatcher builds the matcher for the named sets (all when none).
 func loadMatcher(ctx context.Context, e *env, st store.Store, names []string, opts matcher.Options) (*matcher.Matcher, error) {
 	key, err := e.loadKey()
 	if err != nil {
 		return nil, err
 	}
+	return buildMatcher(ctx, e, st, key, names, opts)
+}
+
+// buildMatcher indexes the named sets (all when none) for matching.
+func buildMatcher(ctx context.Context, e *env, st store.Store, key *fingerprints.Key, names []string, opts matcher.Options) (*matcher.Matcher, error) {
 	if len(names) == 0 {
 		sets, err := st.ListSets(ctx)
 		if err != nil {
@@ -78,7 +86,7 @@ func loadMatcher(ctx context.Context, e *env, st store.Store, names []string, op
 			names = append(names, m.Name)
 		}
 		if len(names) == 0 {
-			return nil, withHint(errors.New("no sets loaded"), "load the lost records first: leakwatch sets load NAME FILE --schema SPEC")
+			return nil, withHint(errNoSets, "load the lost records first: leakwatch sets load NAME FILE --schema SPEC")
 		}
 	}
 	var sets []matcher.Set

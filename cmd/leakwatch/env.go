@@ -42,9 +42,13 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"keygen": {"create a new fingerprint key", runKeygen},
-		"sets":   {"load, list, inspect and remove fingerprint sets", runSets},
-		"scan":   {"scan files, directories, standard input or URLs once", runScan},
+		"keygen":   {"create a new fingerprint key", runKeygen},
+		"sets":     {"load, list, inspect and remove fingerprint sets", runSets},
+		"scan":     {"scan files, directories, standard input or URLs once", runScan},
+		"run":      {"the daemon: watch sources, match, record findings, email the operator", runRun},
+		"sources":  {"check a config's sources", runSources},
+		"findings": {"list, show (and open sealed evidence) and acknowledge findings", runFindings},
+		"notify":   {"send a test email, or show the outbox", runNotify},
 	}
 }
 
