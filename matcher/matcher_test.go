@@ -129,3 +129,22 @@ func TestMatchEncodings(t *testing.T) {
 		}
 	}
 }
+
+func TestMentions(t *testing.T) {
+	m := newTestMatcher(t)
+	sc := m.NewScanner()
+	for text, want := range map[string]bool{
+		"山田 太郎 data dump":          true,
+		"list of ﾔﾏﾀﾞ ﾀﾛｳ":         true,
+		"call 090-1234-5678":       true,
+		"TARO.YAMADA@EXAMPLE.JP":   true,
+		"born 1985/01/02":          true,
+		"customer db part 1":       false,
+		"田中次郎 090-0000-0000":       false,
+		"weekly report 2024-05-01": false,
+	} {
+		if got := sc.Mentions(text); got != want {
+			t.Errorf("Mentions(%q) = %v, want %v", text, got, want)
+		}
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/store/storetest"
@@ -177,4 +179,61 @@ func canaryNeedles(t *testing.T) []string {
 		panic(fmt.Sprintf("canary needles look wrong: %d", len(needles)))
 	}
 	return needles
+}
+
+// TestCanaryDaemon runs the daemon pipeline with debug logs, an operator
+// key and email, then searches the store file, every email and every log
+// line for the raw values. The sealed evidence must hold them (it is the
+// operator's evidence), and must open only with the operator's identity.
+func TestCanaryDaemon(t *testing.T) {
+	f := newDaemonFixture(t, "  operator_key: op.pub\n")
+	f.lw.run(0, "keygen", "--operator", "--pub", filepath.Join(f.dir, "op.pub"), "--identity", filepath.Join(f.dir, "op.key"))
+	f.site.Publish("黒澤 明美 クロサワ アケミ data", canaryLeak)
+	f.site.Publish("customer db html", "<html><body><table><tr><td>黒澤 明美</td><td>090-4412-7786</td></tr></table></body></html>")
+	var logs strings.Builder
+	out, errOut := f.lw.run(0, "run", "--config", f.config, "--once", "--log-level", "debug", "--log-format", "json")
+	logs.WriteString(out + errOut)
+	msgs := f.mail.waitFor(t, 2, 5*time.Second)
+	list, errOut := f.lw.run(0, "findings", "list", "--json", "--data", filepath.Join(f.dir, "data"))
+	logs.WriteString(list + errOut)
+	var found []struct {
+		ID       string `json:"id"`
+		Evidence bool   `json:"evidence"`
+	}
+	if err := json.Unmarshal([]byte(list), &found); err != nil || len(found) != 2 || !found[0].Evidence {
+		t.Fatalf("findings: %v %s", err, list)
+	}
+	show, errOut := f.lw.run(0, "findings", "show", found[0].ID, "--data", filepath.Join(f.dir, "data"))
+	logs.WriteString(show + errOut)
+
+	written := map[string][]byte{"logs and output": []byte(logs.String())}
+	for i, m := range msgs {
+		written[fmt.Sprintf("email %d", i)] = m
+	}
+	filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && !strings.HasSuffix(p, "customers.csv") {
+			b, _ := os.ReadFile(p)
+			written[p] = b
+		}
+		return nil
+	})
+	for where, b := range written {
+		for _, n := range canaryNeedles(t) {
+			if bytes.Contains(b, []byte(n)) {
+				t.Errorf("raw value %q found in %s", n, where)
+			}
+		}
+	}
+
+	// The evidence opens with the identity, and holds what was matched.
+	opened, _ := f.lw.run(0, "findings", "show", found[0].ID, "--identity", filepath.Join(f.dir, "op.key"), "--data", filepath.Join(f.dir, "data"))
+	if !strings.Contains(opened, "evidence:") || !(strings.Contains(opened, "akemi.kurosawa") || strings.Contains(opened, "黒澤")) {
+		t.Fatalf("opened evidence lacks the matched text:\n%s", opened)
+	}
+	// And not with another identity.
+	f.lw.run(0, "keygen", "--operator", "--pub", filepath.Join(f.dir, "other.pub"), "--identity", filepath.Join(f.dir, "other.key"))
+	_, errOut = f.lw.run(2, "findings", "show", found[0].ID, "--identity", filepath.Join(f.dir, "other.key"), "--data", filepath.Join(f.dir, "data"))
+	if !strings.Contains(errOut, "cannot open sealed evidence") {
+		t.Fatalf("another identity: %s", errOut)
+	}
 }

@@ -9,6 +9,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Tests that need the daemon as a real process (signals, kills) run
+	// this test binary with LEAKWATCH_TEST_MAIN=1: it is then leakwatch.
+	if os.Getenv("LEAKWATCH_TEST_MAIN") == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
+	}
 	testscript.Main(m, map[string]func(){
 		"leakwatch": func() { os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)) },
 	})

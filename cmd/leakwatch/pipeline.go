@@ -24,6 +24,9 @@ import (
 // bucketFindings holds one storedFinding per (set, page content), by ID.
 const bucketFindings = "findings"
 
+// withheldTitle replaces a page title that holds a matched value.
+const withheldTitle = "(title withheld: it contains matched personal data)"
+
 // evidenceContext is how much text around the matched span is sealed.
 const evidenceContext = 200
 
@@ -130,10 +133,16 @@ func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error
 		return nil
 	}
 	hash := hex.EncodeToString(d.ContentHash[:])
+	// The title is attacker-controlled and may itself hold a leaked
+	// value; then it is not kept or mailed.
+	title := d.Title
+	if title != "" && sc.Mentions(title) {
+		title = withheldTitle
+	}
 	for _, set := range groupBySet(found) {
 		f := notify.Finding{
 			ID:  findingID(set.name, d.URL, hash),
-			Set: set.name, Refs: set.refs, Kinds: set.kinds, URL: d.URL, Source: d.Source, Title: d.Title,
+			Set: set.name, Refs: set.refs, Kinds: set.kinds, URL: d.URL, Source: d.Source, Title: title,
 			FirstSeen: d.Fetched, Score: set.score, ContentHash: hash, Records: len(set.refs),
 		}
 		if err := p.record(ctx, f, d, set.spans); err != nil {

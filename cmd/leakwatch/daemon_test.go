@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// daemonProc is `leakwatch run` as a real process.
+type daemonProc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+}
+
+func (d *daemonProc) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stderr.Write(p)
+}
+
+func (d *daemonProc) log() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stderr.String()
+}
+
+func startDaemonProc(t *testing.T, f *daemonFixture) *daemonProc {
+	t.Helper()
+	d := &daemonProc{}
+	d.cmd = exec.Command(os.Args[0], "run", "--config", f.config, "--log-format", "json")
+	d.cmd.Env = append(os.Environ(), "LEAKWATCH_TEST_MAIN=1", "HOME="+filepath.Join(f.dir, "home"))
+	d.cmd.Stdout, d.cmd.Stderr = d, d
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			d.cmd.Wait()
+		}
+	})
+	// Wait until it runs (its log says so), so a signal is not taken
+	// for a failed start.
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(d.log(), "leakwatch running") {
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not start:\n%s", d.log())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return d
+}
+
+// stop sends sig and returns the exit code.
+func (d *daemonProc) stop(t *testing.T, sig os.Signal, within time.Duration) int {
+	t.Helper()
+	d.cmd.Process.Signal(sig)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(within):
+		t.Fatalf("daemon did not stop within %s of %v:\n%s", within, sig, d.log())
+	}
+	if ws, ok := d.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return -int(ws.Signal())
+	}
+	return d.cmd.ProcessState.ExitCode()
+}
+
+// TestDaemonWatchesStopsAndResumes runs the real daemon process against a
+// loopback paste site polled every second: a paste published while it runs
+// is emailed once; SIGINT stops it cleanly (exit 0); after a restart nothing
+// is sent again; a paste published just before a SIGKILL is emailed exactly
+// once across the kill and the next start.
+func TestDaemonWatchesStopsAndResumes(t *testing.T) {
+	f := newDaemonFixture(t, "")
+	d := startDaemonProc(t, f)
+	published := time.Now()
+	f.site.Publish("dump 1", canaryLeak)
+	f.mail.waitFor(t, 1, 30*time.Second)
+	t.Logf("paste to email: %s (interval 1s)", time.Since(published).Round(10*time.Millisecond))
+	if code := d.stop(t, syscall.SIGINT, 40*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGINT = %d, want 0\n%s", code, d.log())
+	}
+
+	d = startDaemonProc(t, f)
+	time.Sleep(3 * time.Second) // three polls of an unchanged site
+	if n := len(f.mail.messages()); n != 1 {
+		t.Fatalf("after a restart: %d emails, want still 1", n)
+	}
+	f.site.Publish("dump 2", canaryLeak+"\nagain")
+	time.Sleep(50 * time.Millisecond)
+	if code := d.stop(t, syscall.SIGKILL, 10*time.Second); code != -int(syscall.SIGKILL) {
+		t.Fatalf("SIGKILL: code %d", code)
+	}
+	d = startDaemonProc(t, f)
+	f.mail.waitFor(t, 2, 30*time.Second)
+	time.Sleep(3 * time.Second)
+	if n := len(f.mail.messages()); n != 2 {
+		t.Fatalf("after the kill and a restart: %d emails, want exactly 2", n)
+	}
+	if code := d.stop(t, syscall.SIGTERM, 40*time.Second); code != 0 {
+		t.Fatalf("exit code after SIGTERM = %d\n%s", code, d.log())
+	}
+	for _, n := range canaryNeedles(t) {
+		if strings.Contains(d.log(), n) {
+			t.Errorf("daemon log contains raw value %q", n)
+		}
+	}
+}
