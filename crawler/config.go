@@ -337,19 +337,21 @@ func ParseSources(data []byte) ([]SourceConfig, error) {
 // refuses duplicate names.
 func ValidateSources(srcs []SourceConfig) error {
 	names := map[string]bool{}
+	var errs []error
 	for i := range srcs {
 		if err := srcs[i].Validate(); err != nil {
 			if ce := (*ConfigError)(nil); errors.As(err, &ce) && ce.Source == "" {
 				ce.Source = fmt.Sprintf("#%d", i+1)
 			}
-			return err
+			errs = append(errs, err) // report every source's problem at once
+			continue
 		}
 		if names[srcs[i].Name] {
-			return &ConfigError{Source: srcs[i].Name, Field: "name", Err: errors.New("duplicate name")}
+			errs = append(errs, &ConfigError{Source: srcs[i].Name, Field: "name", Err: errors.New("duplicate name")})
 		}
 		names[srcs[i].Name] = true
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

@@ -91,6 +91,20 @@ type Config struct {
 	// OperatorKey is the path of the operator's public key file (see
 	// GenerateOperatorKey); evidence is sealed to it. Optional.
 	OperatorKey string `yaml:"operator_key"`
+	// Retry tunes redelivery after temporary failures.
+	Retry RetryConfig `yaml:"retry"`
+	// Poll is how often the outbox is looked at for due items (default
+	// 30s); new findings wake it at once.
+	Poll time.Duration `yaml:"poll"`
+}
+
+// RetryConfig tunes redelivery: the first wait (default 30s), doubling
+// with jitter up to Max (default 1h), for at most Attempts tries (default
+// 25) before an item is marked failed.
+type RetryConfig struct {
+	Base     time.Duration `yaml:"base"`
+	Max      time.Duration `yaml:"max"`
+	Attempts int           `yaml:"attempts"`
 }
 
 // SMTPConfig says how to reach the mail relay.
@@ -169,6 +183,12 @@ func (c Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	if c.Retry.Base < 0 || c.Retry.Max < 0 || c.Retry.Attempts < 0 || (c.Retry.Max > 0 && c.Retry.Base > c.Retry.Max) {
+		bad("retry", "base, max and attempts must be positive, and base at most max")
+	}
+	if c.Poll < 0 {
+		bad("poll", "must be positive")
 	}
 	s := c.SMTP
 	switch {

@@ -194,6 +194,18 @@ func New(kv KV, cfg Config, logger *slog.Logger, opts ...Option) (*Notifier, err
 	n.rng = mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])))
 	host, _ := os.Hostname()
 	n.worker = fmt.Sprintf("%s/%d/%s", host, os.Getpid(), randomHex(4))
+	if cfg.Retry.Base > 0 {
+		n.retryBase = cfg.Retry.Base
+	}
+	if cfg.Retry.Max > 0 {
+		n.retryMax = cfg.Retry.Max
+	}
+	if cfg.Retry.Attempts > 0 {
+		n.maxAttempts = cfg.Retry.Attempts
+	}
+	if cfg.Poll > 0 {
+		n.poll = cfg.Poll
+	}
 	for _, o := range opts {
 		o(n)
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -114,5 +116,60 @@ func TestDaemonWatchesStopsAndResumes(t *testing.T) {
 		if strings.Contains(d.log(), n) {
 			t.Errorf("daemon log contains raw value %q", n)
 		}
+	}
+}
+
+// freePort returns a loopback port nobody listens on (now).
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// TestDaemonSurvivesMailOutageAndRestart: the mail server is down when a
+// leak is found; the daemon keeps the email in its outbox, is restarted
+// during the outage, and delivers it exactly once when the server is back.
+func TestDaemonSurvivesMailOutageAndRestart(t *testing.T) {
+	f := newDaemonFixture(t, "  retry: {base: 200ms, max: 1s}\n  poll: 200ms\n")
+	port := freePort(t)
+	cfg, _ := os.ReadFile(f.config)
+	cfg = bytes.Replace(cfg, []byte(fmt.Sprintf("port: %d", f.mail.port)), []byte(fmt.Sprintf("port: %d", port)), 1)
+	os.WriteFile(f.config, cfg, 0o600)
+
+	d := startDaemonProc(t, f)
+	f.site.Publish("dump", canaryLeak)
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(d.log(), "connection refused") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no failed delivery attempt seen:\n%s", d.log())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code := d.stop(t, syscall.SIGINT, 40*time.Second); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	// Still down: the outbox holds the email across the restart.
+	status, _ := f.lw.run(0, "notify", "status", "--config", f.config)
+	if !strings.Contains(status, "queued 1, failed 0") {
+		t.Fatalf("notify status during the outage: %s", status)
+	}
+	d = startDaemonProc(t, f)
+	sink := startMailSinkOn(t, port)
+	msgs := sink.waitFor(t, 1, 30*time.Second)
+	time.Sleep(2 * time.Second)
+	if n := len(sink.messages()); n != 1 {
+		t.Fatalf("%d emails after the outage, want exactly 1", n)
+	}
+	if !strings.Contains(string(msgs[0]), "k1") {
+		t.Fatalf("unexpected email:\n%s", msgs[0])
+	}
+	d.stop(t, syscall.SIGINT, 40*time.Second)
+	status, _ = f.lw.run(0, "notify", "status", "--config", f.config)
+	if !strings.Contains(status, "queued 0, failed 0, sent 1") {
+		t.Fatalf("notify status after delivery: %s", status)
 	}
 }

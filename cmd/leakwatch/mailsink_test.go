@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -18,13 +19,23 @@ type mailSink struct {
 	port int
 }
 
-func startMailSink(t *testing.T) *mailSink {
+func startMailSink(t *testing.T) *mailSink { return startMailSinkOn(t, 0) }
+
+// startMailSinkOn starts the sink on a given loopback port (0: any).
+func startMailSinkOn(t *testing.T, port int) *mailSink {
 	t.Helper()
 	m := &mailSink{}
 	m.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &sinkSession{m: m}, nil }))
 	m.srv.Domain = "localhost"
 	m.srv.ReadTimeout, m.srv.WriteTimeout = 10*time.Second, 10*time.Second
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var ln net.Listener
+	var err error
+	for i := 0; i < 100; i++ { // a port just closed may linger a moment
+		if ln, err = net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port))); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,4 +124,38 @@ func TestRunOnceFindsRecordsAndNotifiesOnce(t *testing.T) {
 	if fs[0]["records"].(float64) != 2 {
 		t.Fatalf("finding: %v", fs[0])
 	}
+
+	// The operator's verbs around findings.
+	id := fs[0]["id"].(string)
+	data := filepath.Join(f.dir, "data")
+	show, _ := f.lw.run(0, "findings", "show", id, "--data", data)
+	for _, want := range []string{"finding:   " + id, "records:   2 (k1, k2)", "source:    pastes", "url:       http://127.0.0.1:"} {
+		if !strings.Contains(show, want) {
+			t.Errorf("findings show lacks %q:\n%s", want, show)
+		}
+	}
+	f.lw.run(0, "findings", "ack", id, "--data", data)
+	list, _ = f.lw.run(0, "findings", "list", "--data", data)
+	if !strings.Contains(list, " yes ") {
+		t.Errorf("acknowledged finding not shown as such:\n%s", list)
+	}
+	_, errOut := f.lw.run(2, "findings", "show", "nosuchid", "--data", data)
+	if !strings.Contains(errOut, `no finding "nosuchid"`) {
+		t.Errorf("unknown finding: %s", errOut)
+	}
+	_, errOut = f.lw.run(2, "findings", "show", id, "--identity", filepath.Join(f.dir, "none.key"), "--data", data)
+	if !strings.Contains(errOut, "no evidence was kept") {
+		t.Errorf("show --identity without evidence: %s", errOut)
+	}
+
+	// notify test sends one email through the configured relay.
+	out, _ = f.lw.run(0, "notify", "test", "--config", f.config)
+	if !strings.Contains(out, "test email sent") {
+		t.Fatalf("notify test: %s", out)
+	}
+	f.mail.waitFor(t, 3, 5e9)
+	status, _ := f.lw.run(0, "notify", "status", "--config", f.config)
+	if !strings.Contains(status, "queued 0, failed 0, sent 2") {
+		t.Errorf("notify status: %s", status)
+	}
 }
