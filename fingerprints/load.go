@@ -225,6 +225,7 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 		chunk    chunkBuilder
 		recs     []Field
 		norm     []byte
+		cell     []byte
 		refBuf   []byte
 		nrows    int64
 		nskipped int64
@@ -279,7 +280,8 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 						return &RowError{Source: opts.Source, Line: line, Column: col, Err: errors.New("does not match --id-pattern")}
 					}
 					var err error
-					norm, err = AppendNormalized(norm[:0], m.item.kind, []byte(v))
+					cell = append(cell[:0], v...) // no allocation per field
+					norm, err = AppendNormalized(norm[:0], m.item.kind, cell)
 					if err != nil {
 						return &RowError{Source: opts.Source, Line: line, Column: col, Err: err}
 					}

@@ -35,6 +35,13 @@ var kanaRomaji = map[rune]string{
 // kanaToRomaji returns the Hepburn romaji of a kana-only name whose words
 // are separated by spaces, and whether it was one.
 func kanaToRomaji(s string) (string, bool) {
+	// Most names are kanji: leave at the first rune that cannot be kana,
+	// before any work.
+	for _, r := range s {
+		if r < 0x3000 && r != ' ' || r >= 0x3100 && r < 0xFF00 {
+			return "", false
+		}
+	}
 	s = norm.NFKC.String(s)
 	words := strings.Fields(s)
 	if len(words) < 2 {
