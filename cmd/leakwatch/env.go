@@ -42,6 +42,7 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
+		"demo":     {"run leakwatch end to end on loopback, with synthetic data, in under a minute", runDemo},
 		"keygen":   {"create a new fingerprint key", runKeygen},
 		"sets":     {"load, list, inspect and remove fingerprint sets", runSets},
 		"scan":     {"scan files, directories, standard input or URLs once", runScan},
