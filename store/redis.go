@@ -257,44 +257,14 @@ func newRedisClient(rawURL string) (redis.UniversalClient, string, error) {
 		if err != nil {
 			return nil, "", bad(err)
 		}
-		if opts.DialTimeout == 0 {
-			opts.DialTimeout = redisDialTimeout
-		}
-		if opts.ReadTimeout == 0 {
-			opts.ReadTimeout = redisIOTimeout
-		}
-		if opts.WriteTimeout == 0 {
-			opts.WriteTimeout = redisIOTimeout
-		}
-		if opts.MaxRetries == 0 {
-			opts.MaxRetries = 2
-		}
-		if opts.DialerRetries == 0 {
-			opts.DialerRetries = 2
-		}
-		opts.ContextTimeoutEnabled = true
+		clientDefaults(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.MaxRetries, &opts.DialerRetries, &opts.ContextTimeoutEnabled)
 		return redis.NewClusterClient(opts), strings.Join(opts.Addrs, ","), nil
 	}
 	opts, err := redis.ParseURL(scheme + "://" + userinfo + hosts[0] + path + "?" + q.Encode())
 	if err != nil {
 		return nil, "", bad(err)
 	}
-	if opts.DialTimeout == 0 {
-		opts.DialTimeout = redisDialTimeout
-	}
-	if opts.ReadTimeout == 0 {
-		opts.ReadTimeout = redisIOTimeout
-	}
-	if opts.WriteTimeout == 0 {
-		opts.WriteTimeout = redisIOTimeout
-	}
-	if opts.MaxRetries == 0 {
-		opts.MaxRetries = 2
-	}
-	if opts.DialerRetries == 0 {
-		opts.DialerRetries = 2
-	}
-	opts.ContextTimeoutEnabled = true
+	clientDefaults(&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout, &opts.MaxRetries, &opts.DialerRetries, &opts.ContextTimeoutEnabled)
 	return redis.NewClient(opts), opts.Addr, nil
 }
 
@@ -899,4 +869,26 @@ func (r *Redis) Scan(ctx context.Context, bucket, prefix string, fn func(key str
 		}
 		lo = "(" + keys[len(keys)-1]
 	}
+}
+
+// clientDefaults fills in what a URL left unset, for single-node and
+// cluster clients alike: short timeouts, so a dead Redis gives errors
+// rather than hangs, a couple of retries for a blip, and contexts honoured.
+func clientDefaults(dial, read, write *time.Duration, retries, dialerRetries *int, ctxTimeout *bool) {
+	if *dial == 0 {
+		*dial = redisDialTimeout
+	}
+	if *read == 0 {
+		*read = redisIOTimeout
+	}
+	if *write == 0 {
+		*write = redisIOTimeout
+	}
+	if *retries == 0 {
+		*retries = 2
+	}
+	if *dialerRetries == 0 {
+		*dialerRetries = 2
+	}
+	*ctxTimeout = true
 }
