@@ -7,7 +7,7 @@
 
 GO        ?= go
 FUZZTIME  ?= 15s
-BENCHTIME ?= 1x
+BENCHTIME ?= 1s
 
 .PHONY: build test test-deps lint bench fuzz try clean
 
@@ -29,8 +29,15 @@ lint:
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
 
+# Every benchmark, then the ratios against the baselines measured in the
+# same run (LEAKWATCH_BENCH_SET / LEAKWATCH_BENCH_MB shrink the matcher's).
 bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./... | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./... | tee bench.out
+	@awk '/^BenchmarkScanMixed/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
+	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
+	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
+	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
+	           if (rows) printf "loader: %s rows/s (target 100000: %.2fx)\n", rows, rows / 100000 }' bench.out
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
