@@ -14,7 +14,10 @@ import (
 // merged with what dst already holds (norm.Form.Append would compose a
 // leading combining mark of src with the last rune of dst).
 func appendNFKC(dst, src []byte) []byte {
-	if norm.NFKC.QuickSpan(src) == len(src) { // ASCII, and most kana and kanji
+	if out, ok := appendNFKCWidth(dst, src); ok {
+		return out
+	}
+	if norm.NFKC.QuickSpan(src) == len(src) { // most kana and kanji
 		return append(dst, src...)
 	}
 	// norm.Form.Append allocates its work buffer on every call; an Iter from
@@ -30,6 +33,41 @@ func appendNFKC(dst, src []byte) []byte {
 }
 
 var nfkcIters = sync.Pool{New: func() any { return new(norm.Iter) }}
+
+// appendNFKCWidth appends the NFKC form of src, and true, when src is
+// ASCII, full-width ASCII (U+FF01–FF5E) and ideographic spaces only: the
+// numbers, e-mail addresses and codes of Japanese text, ０９０－１２３４.
+// Their NFKC form is rune by rune (full-width to ASCII, U+3000 to a space;
+// with no combining mark nothing composes), and a byte switch writes it in
+// a fraction of the time of norm.Iter. Otherwise it appends nothing and
+// returns false. FuzzAppendNFKC checks it against the norm package.
+func appendNFKCWidth(dst, src []byte) ([]byte, bool) {
+	start := len(dst)
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		if i+2 >= len(src) {
+			return dst[:start], false
+		}
+		c1, c2 := src[i+1], src[i+2]
+		switch {
+		case c == 0xEF && c1 == 0xBC && c2 >= 0x81 && c2 <= 0xBF: // U+FF01–FF3F
+			dst = append(dst, c2-0x81+0x21)
+		case c == 0xEF && c1 == 0xBD && c2 >= 0x80 && c2 <= 0x9E: // U+FF40–FF5E
+			dst = append(dst, c2-0x80+0x60)
+		case c == 0xE3 && c1 == 0x80 && c2 == 0x80: // U+3000
+			dst = append(dst, ' ')
+		default:
+			return dst[:start], false
+		}
+		i += 3
+	}
+	return dst, true
+}
 
 // isDash reports whether r is a hyphen, a minus or a dash, or one of the
 // look-alikes written for them in Japanese text: the prolonged sound mark

@@ -31,6 +31,7 @@ func keyOf(set uint16, rec uint32) recKey { return recKey(set)<<32 | recKey(rec)
 type decider struct {
 	window    int64
 	states    map[recKey]*recState
+	tracked   recBits // the records in states, for segment's fast test
 	found     map[recKey]*foundRec
 	lastSweep int64
 }
@@ -58,11 +59,14 @@ var identifyingMask = func() uint32 {
 	return m
 }()
 
-func newDecider(window int) *decider {
-	return &decider{window: int64(window), states: map[recKey]*recState{}, found: map[recKey]*foundRec{}}
+func newDecider(window int, tracked recBits) *decider {
+	return &decider{window: int64(window), states: map[recKey]*recState{}, tracked: tracked, found: map[recKey]*foundRec{}}
 }
 
 func (d *decider) reset() {
+	for k := range d.states {
+		d.tracked.del(uint16(k>>32), uint32(k))
+	}
 	clear(d.states)
 	clear(d.found)
 	d.lastSweep = 0
@@ -74,6 +78,7 @@ func (d *decider) add(h hit) {
 	if st == nil {
 		st = &recState{}
 		d.states[k] = st
+		d.tracked.add(h.set, h.rec)
 	}
 	for _, o := range st.hits {
 		if o.kind == h.kind && o.start == h.start && o.end == h.end {
@@ -135,6 +140,7 @@ func (d *decider) sweep(pos int64) {
 	for k, st := range d.states {
 		if st.maxPos < pos-2*d.window {
 			delete(d.states, k)
+			d.tracked.del(uint16(k>>32), uint32(k))
 		}
 	}
 }

@@ -421,6 +421,7 @@ func blockShape(f feat) bool {
 // folded (Ｃ００１２ reads as C0012), and a match is looked up as written.
 func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 	var folded []byte
+	ident := false // folded is the window itself
 	for si := range s.m.sets {
 		re := s.m.sets[si].idRe
 		if re == nil {
@@ -431,11 +432,20 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 			lo--
 		}
 		if folded == nil {
-			folded, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], buf[lo:hi])
-			s.fold = folded
+			if bytes.IndexByte(buf[lo:hi], 0xEF) < 0 {
+				// No full-width ASCII (U+FF01–FF5E, all EF BC xx or EF BD
+				// xx): folding would copy the window as it is.
+				folded, ident = buf[lo:hi:hi], true
+			} else {
+				folded, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], buf[lo:hi])
+				s.fold = folded
+			}
 		}
 		for _, loc := range re.FindAllIndex(folded, -1) {
-			a, b := lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
+			a, b := lo+loc[0], lo+loc[1]
+			if !ident {
+				a, b = lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
+			}
 			if b <= st || a >= en {
 				continue // not this run's
 			}

@@ -179,6 +179,11 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 		if t.sc == scHan {
 			maxLen = maxKanjiName
 		}
+		// The token is normalized once, rune by rune; a substring of
+		// context-free runes is a slice of that, the others (sound marks,
+		// half-width voiced kana) are normalized on their own.
+		s.nameTok.Reset(buf[t.start:t.end])
+		fast := s.nameTok.Len() == len(rs)
 		for i := 0; i < len(rs); i++ {
 			if isSpaceAt(buf, rs[i]) {
 				continue
@@ -189,6 +194,16 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 					end = rs[j]
 				}
 				if isSpaceBefore(buf, end) {
+					continue
+				}
+				if tries >= maxTries {
+					continue
+				}
+				if norm, ok := s.nameTok.Sub(i, j); ok && fast {
+					tries++
+					s.stats.Candidates++
+					s.norm = append(s.norm[:0], norm...)
+					s.lookupNorm(fingerprints.Name, base+int64(rs[i]), base+int64(end))
 					continue
 				}
 				try(buf[rs[i]:end], rs[i], end)

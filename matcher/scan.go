@@ -39,6 +39,8 @@ type Scanner struct {
 	buf     []byte
 	norm    []byte
 	hits    []hit
+	sorted  []hit // sortHits' other buffer
+	order   []hitOrder
 	cache   map[string][]cachedHit
 	tmp     []cachedHit
 	wins    [][2]int
@@ -51,7 +53,8 @@ type Scanner struct {
 	pending []hit // weak hits carried to the next segment
 	carry   []hit
 	weak    []weakRef
-	known   map[recKey]bool
+	known   recBits // records with an identifying hit in the segment
+	nameTok fingerprints.NameToken
 	stats   Stats
 }
 
@@ -78,7 +81,7 @@ type cachedHit struct {
 
 // NewScanner returns a Scanner. It is not safe for concurrent use.
 func (m *Matcher) NewScanner() *Scanner {
-	s := &Scanner{m: m, dec: newDecider(m.opts.Window), cache: map[string][]cachedHit{}, known: map[recKey]bool{}}
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string][]cachedHit{}, known: newRecBits(m)}
 	for _, set := range m.sets {
 		s.hashers = append(s.hashers, set.fpr.NewHasher())
 	}
@@ -189,9 +192,11 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	if len(s.hits) > 0 || len(s.weak) > 0 {
 		s.nameWindows(buf, base)
 	}
-	clear(s.known)
+	// The records with an identifying hit here; the bits are cleared again
+	// below, once the weak hits are sorted out.
+	nIdent := len(s.hits)
 	for _, h := range s.hits {
-		s.known[keyOf(h.set, h.rec)] = true
+		s.known.add(h.set, h.rec)
 	}
 	// Weak hits survive only for records known to be worth tracking; the
 	// rest near the segment's end wait for the next segment.
@@ -199,8 +204,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	carried := s.pending
 	s.pending = s.carry[:0]
 	keep := func(h hit) {
-		k := keyOf(h.set, h.rec)
-		if h.strong || s.known[k] || s.dec.states[k] != nil {
+		if h.strong || s.known.has(h.set, h.rec) || s.dec.tracked.has(h.set, h.rec) {
 			s.hits = append(s.hits, h)
 		} else if h.start >= tail && len(s.pending) < maxPending {
 			s.pending = append(s.pending, h)
@@ -215,10 +219,13 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		keep(h)
 	}
 	s.carry = carried[:0]
+	for _, h := range s.hits[:nIdent] {
+		s.known.del(h.set, h.rec)
+	}
 	if len(s.hits) == 0 {
 		return
 	}
-	slices.SortFunc(s.hits, func(a, b hit) int { return cmp.Compare(a.start, b.start) })
+	s.sortHits()
 	// Character offsets, walking once through the segment.
 	at, runes := 0, runeBase
 	for i := range s.hits {
@@ -237,6 +244,31 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	s.dec.sweep(s.hits[len(s.hits)-1].pos)
 }
 
+// hitOrder is a hit's sort key and its index in s.hits.
+type hitOrder struct {
+	start int64
+	i     int32
+}
+
+// sortHits sorts s.hits by start. It sorts 16-byte keys and then gathers
+// the 48-byte hits, which is faster than sorting the hits in place and
+// gives the very same order, ties included: pdqsort's steps depend only on
+// the length and on the comparisons, which look at start alone, so the
+// keys are permuted exactly as the hits would be. (Hits of one record that
+// start together reach the decider in that order, so it must not change.)
+func (s *Scanner) sortHits() {
+	s.order = s.order[:0]
+	for i, h := range s.hits {
+		s.order = append(s.order, hitOrder{h.start, int32(i)})
+	}
+	slices.SortFunc(s.order, func(a, b hitOrder) int { return cmp.Compare(a.start, b.start) })
+	sorted := s.sorted[:0]
+	for _, o := range s.order {
+		sorted = append(sorted, s.hits[o.i])
+	}
+	s.hits, s.sorted = sorted, s.hits
+}
+
 // lookup normalizes a candidate as kind k, fingerprints it for every set
 // that has fields of that kind, and records the hits. It reports whether
 // the candidate normalized (so callers can stop trying other forms).
@@ -247,8 +279,14 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 	if err != nil {
 		return false
 	}
+	s.lookupNorm(k, start, end)
+	return true
+}
+
+// lookupNorm is lookup for a candidate already normalized into s.norm.
+func (s *Scanner) lookupNorm(k fingerprints.Kind, start, end int64) {
 	// The cache key is the kind byte and the canonical form.
-	norm = append(norm, byte(k))
+	norm := append(s.norm, byte(k))
 	s.norm = norm
 	hits, ok := s.cache[string(norm)]
 	if !ok {
@@ -275,16 +313,15 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 		}
 	}
 	if len(hits) == 0 {
-		return true
+		return
 	}
 	if !k.Identifying() {
 		// Weak: kept as one reference until it is known whether any of
 		// its records has an identifying field nearby.
 		s.weak = append(s.weak, weakRef{hits: hits, kind: k, start: start, end: end})
-		return true
+		return
 	}
 	for _, h := range hits {
 		s.hits = append(s.hits, hit{set: h.set, kind: k, strong: h.strong, rec: h.rec, start: start, end: end})
 	}
-	return true
 }
