@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/matcher/corpus"
-	"github.com/leakwatch/leakwatch/store"
 )
 
 // corpusSchema maps the generator's CSV (corpus.CSVHeader) to kinds.
@@ -21,43 +18,11 @@ const corpusSchema = "ref=ref,name=name,kana=name,birthdate=birthdate,phone=phon
 // (through the CSV loader), and returns a matcher for it.
 func corpusMatcher(t testing.TB, set []corpus.Person) *Matcher {
 	t.Helper()
-	dir := t.TempDir()
-	st, err := store.OpenBolt(filepath.Join(dir, "db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	key, err := fingerprints.GenerateKey(filepath.Join(dir, "key"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var csv bytes.Buffer
 	if err := corpus.WriteCSV(&csv, set, corpus.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	schema, err := fingerprints.ParseSchema(corpusSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	if _, err := fingerprints.Load(ctx, st, key, &csv, fingerprints.LoadOptions{
-		Name: "lost", Source: "lost.csv", Schema: schema, IDPattern: `C[0-9]{8}`,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	ix, err := fingerprints.BuildIndex(ctx, st, "lost")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fpr, err := key.ForSet(ix.Meta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New([]Set{{Index: ix, FPR: fpr}}, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return loadMatcher(t, &csv, corpusSchema, "lost")
 }
 
 // TestCorpusRecallAndSilence measures recall per document shape on the

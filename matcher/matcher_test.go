@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -22,6 +23,14 @@ c4,Taro Yamada,,1970/07/08,070-1111-2222,,,,,C00012348
 
 func newTestMatcher(t testing.TB) *Matcher {
 	t.Helper()
+	return loadMatcher(t, strings.NewReader(testCSV), testSchema, "customers")
+}
+
+// loadMatcher loads a CSV of records into a fresh embedded store with a
+// fresh key, as an operator would (through the loader), and returns a
+// matcher for the set.
+func loadMatcher(t testing.TB, csv io.Reader, schemaSpec, name string) *Matcher {
+	t.Helper()
 	dir := t.TempDir()
 	st, err := store.OpenBolt(filepath.Join(dir, "db"))
 	if err != nil {
@@ -32,17 +41,17 @@ func newTestMatcher(t testing.TB) *Matcher {
 	if err != nil {
 		t.Fatal(err)
 	}
-	schema, err := fingerprints.ParseSchema(testSchema)
+	schema, err := fingerprints.ParseSchema(schemaSpec)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := fingerprints.Load(ctx, st, key, strings.NewReader(testCSV), fingerprints.LoadOptions{
-		Name: "customers", Source: "c.csv", Schema: schema, IDPattern: `C[0-9]{8}`,
+	if _, err := fingerprints.Load(ctx, st, key, csv, fingerprints.LoadOptions{
+		Name: name, Source: name + ".csv", Schema: schema, IDPattern: `C[0-9]{8}`,
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := fingerprints.BuildIndex(ctx, st, "customers")
+	ix, err := fingerprints.BuildIndex(ctx, st, name)
 	if err != nil {
 		t.Fatal(err)
 	}
