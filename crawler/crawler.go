@@ -41,6 +41,10 @@ type Document struct {
 // HandleDocument returns nil; an error makes the crawler offer it again
 // on the source's next visit. The handler must not keep d.Body after it
 // returns unless it copies it.
+//
+// HandleDocument is called concurrently: by up to Options.ItemWorkers
+// goroutines within one visit, and by every visit in progress (up to
+// Options.Workers), so it must be safe for concurrent use.
 type Handler interface {
 	HandleDocument(ctx context.Context, d Document) error
 }
@@ -62,6 +66,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Workers is how many sources are visited at once (default 4).
 	Workers int
+	// ItemWorkers is how many items (pastes, topics, entries) of one
+	// visit are fetched and handed over at once (default 4; 1 handles
+	// them one after another). Requests to one host stay spaced by its
+	// rate whatever this is; what it overlaps is the waiting on the
+	// network, the handler and the store (whose writes, from concurrent
+	// items, share a transaction: bbolt's Batch, Redis's pipelining).
+	ItemWorkers int
 	// Now is the clock for schedules, retention and timestamps (default
 	// time.Now). Politeness delays always use the real clock.
 	Now func() time.Time
@@ -78,7 +89,13 @@ type Options struct {
 	// retry or host pause (default 1m); a longer Retry-After ends the
 	// visit and postpones the source's next one.
 	MaxRetryWait time.Duration
+	// Observer, if set, is told about every HTTP request (see
+	// FetchObserver); metrics use it.
+	Observer FetchObserver
 }
+
+// DefaultItemWorkers is the default of Options.ItemWorkers.
+const DefaultItemWorkers = 4
 
 // Crawler visits sources on their schedules. It is safe for concurrent
 // use; Run may be called once at a time.
@@ -114,6 +131,9 @@ func New(opts Options) (*Crawler, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
+	}
+	if opts.ItemWorkers <= 0 {
+		opts.ItemWorkers = DefaultItemWorkers
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -152,6 +172,9 @@ func New(opts Options) (*Crawler, error) {
 			return nil, fmt.Errorf("crawler: source %q: %w", s.cfg.Name, err)
 		}
 		s.f = f
+		if opts.Observer != nil {
+			instrument(f.client, s.cfg.Name, opts.Observer)
+		}
 		switch s.cfg.Kind {
 		case KindPasteAPI:
 			s.visit = visitPasteAPI
@@ -250,7 +273,7 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 	defer cancel()
 	var wg sync.WaitGroup
 	wg.Go(func() { c.keepLease(vctx, cancel, name, token) })
-	v := &visit{c: c, s: s, budget: s.cfg.MaxItems, pending: map[string]validators{}}
+	v := newVisit(c, s)
 	start := c.opts.Now()
 	c.log.Debug("visit starts", "source", name, "kind", s.cfg.Kind)
 	verr := v.finish(vctx, s.visit(vctx, v))
@@ -505,16 +528,34 @@ func (c *Crawler) Run(ctx context.Context) error {
 	}
 }
 
-// visit is one visit of a source: the helpers the kinds share.
+// visit is one visit of a source: the helpers the kinds share. The
+// listing of a visit is read by one goroutine, which admits items and
+// hands them to an itemPool; the fields under mu are shared with the
+// pool's workers.
 type visit struct {
-	c          *Crawler
-	s          *source
+	c *Crawler
+	s *source
+
+	// owned by the goroutine reading the listing
+	budget   int
+	admitted map[string]bool // items admitted in this visit
+
+	mu         sync.Mutex
 	stats      VisitStats
-	budget     int
 	incomplete bool // items were left for the next visit
 	firstErr   error
 	pending    map[string]validators
 	lastNew    time.Time
+	hashes     map[[32]byte]chan struct{} // content being handed over now
+}
+
+func newVisit(c *Crawler, s *source) *visit {
+	return &visit{
+		c: c, s: s, budget: s.cfg.MaxItems,
+		admitted: map[string]bool{},
+		pending:  map[string]validators{},
+		hashes:   map[[32]byte]chan struct{}{},
+	}
 }
 
 // fetch gets a URL for the source. With conditional, stored validators
@@ -532,6 +573,8 @@ func (v *visit) fetch(ctx context.Context, url string, conditional bool) (*page,
 	if err != nil {
 		return nil, err
 	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	v.stats.Fetched++
 	if conditional && !p.NotModified && !p.Validators.empty() && len(v.pending) < 64 {
 		v.pending[url] = p.Validators
@@ -539,14 +582,35 @@ func (v *visit) fetch(ctx context.Context, url string, conditional bool) (*page,
 	return p, nil
 }
 
-// take spends one item of the visit's budget; false when it is spent.
-func (v *visit) take() bool {
+// admit decides whether a listed item is visited now: it is not when it
+// was seen before or already admitted in this visit (a listing naming it
+// twice). stop is true when the visit's budget is spent: the rest of the
+// listing waits for the next visit. Only the goroutine reading the
+// listing calls admit, in listing order, so the budget goes to the
+// oldest items first.
+func (v *visit) admit(ctx context.Context, key string) (ok, stop bool, err error) {
+	if v.admitted[key] {
+		return false, false, nil
+	}
+	seen, err := v.seen(ctx, key)
+	if err != nil || seen {
+		return false, false, err
+	}
 	if v.budget <= 0 {
-		v.incomplete = true
-		return false
+		v.setIncomplete()
+		return false, true, nil
 	}
 	v.budget--
-	return true
+	v.admitted[key] = true
+	return true, false, nil
+}
+
+// setIncomplete records that items were left for the next visit, so the
+// visit's validators are not saved.
+func (v *visit) setIncomplete() {
+	v.mu.Lock()
+	v.incomplete = true
+	v.mu.Unlock()
 }
 
 // seen reports whether the source already handled an item.
@@ -556,7 +620,9 @@ func (v *visit) seen(ctx context.Context, key string) (bool, error) {
 		return false, fmt.Errorf("source %q: %w", v.s.cfg.Name, err)
 	}
 	if ok {
+		v.mu.Lock()
 		v.stats.Skipped++
+		v.mu.Unlock()
 	}
 	return ok, nil
 }
@@ -588,6 +654,33 @@ func (e *handlerError) Error() string {
 // Unwrap returns the handler's error.
 func (e *handlerError) Unwrap() error { return e.err }
 
+// lockHash waits until no other item of the visit is handing over the
+// same content, and claims it: two items with the same content, handled
+// at once, must not both reach the handler. unlock releases the claim.
+func (v *visit) lockHash(ctx context.Context, h [32]byte) (unlock func(), err error) {
+	for {
+		v.mu.Lock()
+		busy, ok := v.hashes[h]
+		if !ok {
+			done := make(chan struct{})
+			v.hashes[h] = done
+			v.mu.Unlock()
+			return func() {
+				v.mu.Lock()
+				delete(v.hashes, h)
+				v.mu.Unlock()
+				close(done)
+			}, nil
+		}
+		v.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
 // deliver hands a document to the handler unless its content was already
 // handed over, then marks its content and keys seen.
 func (v *visit) deliver(ctx context.Context, d Document, keys ...string) error {
@@ -595,25 +688,42 @@ func (v *visit) deliver(ctx context.Context, d Document, keys ...string) error {
 	d.Source, d.Kind = name, v.s.cfg.Kind
 	d.Fetched = v.c.opts.Now()
 	d.ContentHash = sha256.Sum256(d.Body)
+	unlock, err := v.lockHash(ctx, d.ContentHash)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dup, err := v.c.st.hashSeen(ctx, name, d.ContentHash)
 	if err != nil {
 		return fmt.Errorf("source %q: %w", name, err)
 	}
 	if dup {
+		v.mu.Lock()
 		v.stats.Duplicates++
+		v.mu.Unlock()
 		return v.markSeen(ctx, keys...)
 	}
 	if err := v.c.opts.Handler.HandleDocument(ctx, d); err != nil {
 		return &handlerError{source: name, url: d.URL, err: err}
 	}
+	v.mu.Lock()
 	v.stats.New++
-	v.lastNew = d.Fetched
+	if d.Fetched.After(v.lastNew) {
+		v.lastNew = d.Fetched
+	}
+	v.mu.Unlock()
+	// The content hash and the keys are written at once, so a store
+	// that batches concurrent writes (bbolt) commits them together.
+	// Either order is safe: both follow the handler's nil.
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err := v.c.st.markHash(pctx, name, d.ContentHash); err != nil {
+	hashErr := make(chan error, 1)
+	go func() { hashErr <- v.c.st.markHash(pctx, name, d.ContentHash) }()
+	seenErr := v.markSeen(ctx, keys...)
+	if err := <-hashErr; err != nil {
 		return fmt.Errorf("source %q: %w", name, err)
 	}
-	return v.markSeen(ctx, keys...)
+	return seenErr
 }
 
 // itemFailed records an item that could not be fetched and says whether
@@ -634,17 +744,22 @@ func (v *visit) itemFailed(ctx context.Context, key string, err error) error {
 	if ctx.Err() != nil || errors.As(err, &rl) || errors.Is(err, ErrAddressRefused) {
 		return err
 	}
+	v.mu.Lock()
 	v.stats.Failed++
-	v.c.log.Warn("item failed", "source", v.s.cfg.Name, "err", err)
 	if v.firstErr == nil {
 		v.firstErr = err
 	}
+	v.mu.Unlock()
+	v.c.log.Warn("item failed", "source", v.s.cfg.Name, "err", err)
 	return nil
 }
 
 // finish turns failed items into the visit's error and, after a complete
-// and successful visit, saves the validators of the pages fetched.
+// and successful visit, saves the validators of the pages fetched. It
+// runs after every item of the visit has returned.
 func (v *visit) finish(ctx context.Context, err error) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if err == nil && v.firstErr != nil {
 		err = fmt.Errorf("%d items failed, first: %w", v.stats.Failed, v.firstErr)
 	}
@@ -659,4 +774,93 @@ func (v *visit) finish(ctx context.Context, err error) error {
 		}
 	}
 	return nil
+}
+
+// itemPool runs the items of one visit on at most Options.ItemWorkers
+// goroutines. The first item that stops the visit (an error that is not
+// just this item's failure: a handler's refusal, a host's pause, a
+// cancelled visit) ends the dispatching; the items already started run to
+// their end (they share the visit's context, so a cancelled visit stops
+// them too), as the items before it would have, one at a time. Close
+// waits for every item and returns that error.
+type itemPool struct {
+	ctx     context.Context
+	slots   chan struct{}
+	stopped chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error
+}
+
+// items starts the visit's item pool under ctx.
+func (v *visit) items(ctx context.Context) *itemPool {
+	return &itemPool{ctx: ctx, slots: make(chan struct{}, v.c.opts.ItemWorkers), stopped: make(chan struct{})}
+}
+
+// stop records the error that ends the visit, if it is the first.
+func (p *itemPool) stop(err error) {
+	if err == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		p.err = err
+		close(p.stopped)
+	}
+}
+
+// done reports whether the pool has stopped or the visit was cancelled,
+// recording the cancellation.
+func (p *itemPool) done() bool {
+	select {
+	case <-p.stopped:
+		return true
+	default:
+	}
+	if err := p.ctx.Err(); err != nil {
+		p.stop(err)
+		return true
+	}
+	return false
+}
+
+// Go runs fn on a free worker, waiting for one. It returns false, without
+// running fn, once the pool is stopped: the caller stops dispatching and
+// calls Close. With one worker, fn runs on the caller's goroutine.
+func (p *itemPool) Go(fn func(ctx context.Context) error) bool {
+	select {
+	case p.slots <- struct{}{}:
+	case <-p.stopped:
+		return false
+	case <-p.ctx.Done():
+		p.stop(p.ctx.Err())
+		return false
+	}
+	if p.done() {
+		<-p.slots
+		return false
+	}
+	if cap(p.slots) == 1 {
+		defer func() { <-p.slots }()
+		err := fn(p.ctx)
+		p.stop(err)
+		return err == nil
+	}
+	p.wg.Go(func() {
+		defer func() { <-p.slots }()
+		p.stop(fn(p.ctx))
+	})
+	return true
+}
+
+// Close stops the pool with err (the dispatcher's own error, or nil),
+// waits for the items in progress and returns the first error that
+// stopped the visit.
+func (p *itemPool) Close(err error) error {
+	p.stop(err)
+	p.wg.Wait()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }

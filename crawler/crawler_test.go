@@ -73,7 +73,20 @@ func TestRunHostileSourcesFailAloneWhileOthersGoOn(t *testing.T) {
 			forum.Reply(1, "bob", "run forum reply")
 			published = true
 		}
-		return published && len(h.containing("run paste two")) == 1 && len(h.containing("run forum reply")) == 1
+		if !published || len(h.containing("run paste two")) != 1 || len(h.containing("run forum reply")) != 1 {
+			return false
+		}
+		// and every hostile source has been visited (slow under -race)
+		health, err := c.Health(context.Background())
+		if err != nil {
+			return false
+		}
+		for _, hl := range health {
+			if strings.HasPrefix(hl.Source, "hostile") && hl.ConsecutiveFailures == 0 {
+				return false
+			}
+		}
+		return true
 	})
 	for _, want := range []string{"run paste one", "run paste two", "run forum post", "run forum reply"} {
 		if n := len(h.containing(want)); n != 1 {
@@ -136,7 +149,8 @@ func TestRunResumesTheStoredSchedule(t *testing.T) {
 func TestRunStopsGracefullyWithoutLosingOrRepeating(t *testing.T) {
 	site := fixtures.NewPasteSite()
 	defer site.Close()
-	for i := range 5 {
+	const pastes = 20 // more than the item workers handle at once
+	for i := range pastes {
 		site.Publish(fmt.Sprint(i), fmt.Sprintf("graceful paste %d", i))
 	}
 	st := openState(t)
@@ -151,14 +165,14 @@ func TestRunStopsGracefullyWithoutLosingOrRepeating(t *testing.T) {
 	}))
 	runFor(t, c, 10*time.Second, func() bool { return handled.Load() >= 2 })
 	first := len(slow.all())
-	if first == 0 || first == 5 {
+	if first == 0 || first == pastes {
 		t.Fatalf("%d pastes handled before the stop; the test needs a stop mid-visit", first)
 	}
 	rest := &collector{}
 	c2 := newCrawler(t, st, rest, loopSource("pastes", KindPasteAPI, site.URL+"/api_scraping.php"))
 	visitOnce(t, c2, "pastes")
 	all := append(slow.all(), rest.all()...)
-	for i := range 5 {
+	for i := range pastes {
 		n := 0
 		for _, d := range all {
 			if string(d.Body) == fmt.Sprintf("graceful paste %d", i) {

@@ -113,29 +113,28 @@ func visitDiscourse(ctx context.Context, v *visit) error {
 			next = mu.String()
 		}
 	}
+	pool := v.items(ctx)
 	for i := len(topics) - 1; i >= 0; i-- { // latest activity is listed first
 		t := topics[i]
-		seen, err := v.seen(ctx, t.key)
-		if err != nil {
-			return err
+		ok, stop, err := v.admit(ctx, t.key)
+		if err != nil || stop {
+			return pool.Close(err)
 		}
-		if seen {
+		if !ok {
 			continue
 		}
-		if !v.take() {
-			break
-		}
-		done, err := discourseTopicPosts(ctx, v, base, t)
-		if err != nil {
-			return err
-		}
-		if done {
-			if err := v.markSeen(ctx, t.key); err != nil {
+		run := func(ctx context.Context) error {
+			done, err := discourseTopicPosts(ctx, v, base, t)
+			if err != nil || !done {
 				return err
 			}
+			return v.markSeen(ctx, t.key)
+		}
+		if !pool.Go(run) {
+			break
 		}
 	}
-	return nil
+	return pool.Close(nil)
 }
 
 // discourseTopicPosts delivers a topic's posts not seen yet; false means

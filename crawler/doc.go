@@ -20,6 +20,20 @@
 //	    next_selector: a[rel=next]
 //	    content_selector: div[id^=p] .content
 //	    max_pages: 3
+//	  - name: forum-xf
+//	    kind: html-listing       # XenForo 2
+//	    url: https://xf.example/forums/leaks.2/
+//	    item_selector: .structItem-title a, .structItem-pageJump a
+//	    next_selector: .pageNav-jump--next
+//	    content_selector: article.message .bbWrapper
+//	    max_pages: 3
+//	  - name: forum-vb
+//	    kind: html-listing       # vBulletin 3/4
+//	    url: https://vb.example/forumdisplay.php?f=2
+//	    item_selector: a[id^=thread_title_], td[title^="Replies"] a[href*="#post"]
+//	    next_selector: a[rel=next]
+//	    content_selector: div[id^=post_message_]
+//	    max_pages: 3
 //	  - name: discuss
 //	    kind: discourse          # /latest.json, /t/{id}.json, posts.json
 //	    url: https://discuss.example/
@@ -50,7 +64,15 @@
 //     (following next_selector within it too), and, with
 //     content_selector, hands over each match as its own document keyed by
 //     its id (a forum post). Listing a topic's "last post" link as an item
-//     catches replies to old topics.
+//     catches replies to old topics (phpBB's viewtopic.php?p=ID,
+//     vBulletin's showthread.php?p=ID#postID). XenForo's "latest" link is
+//     the same URL for a thread's whole life, so there the item links are
+//     the thread and its page links (.structItem-pageJump): a reply that
+//     opens a new page is caught, one landing on a page already seen is
+//     not; pair such a forum with its RSS feed (kind feed) for those.
+//     Post keys are the element ids (XenForo's js-post-ID, vBulletin's
+//     post_message_ID), and vBulletin's s=<session> parameter is dropped
+//     from URLs.
 //   - discourse reads /latest.json (more_topics_url pages), and for topics
 //     with new activity /t/{id}.json and /t/{id}/posts.json for posts
 //     beyond the first 20; each post is a document.
@@ -60,6 +82,13 @@
 //     when its content is new.
 //
 // # Delivery
+//
+// The items of one visit (pastes, topics, entries) are fetched and handed
+// over by a small pool of Options.ItemWorkers goroutines (default 4), so
+// the handler is called concurrently; requests to one host stay spaced by
+// its rate, and the store's writes for concurrent items share a
+// transaction (one bbolt fsync). Two items with the same content are
+// never handed over at once: the second waits and is then a duplicate.
 //
 // A Document is handed to Handler.HandleDocument; it is marked seen only
 // when the handler returns nil, so a crash or a handler error means the

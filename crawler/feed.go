@@ -120,20 +120,18 @@ func visitFeed(ctx context.Context, v *visit) error {
 	if err != nil {
 		return fmt.Errorf("source %q: feed %s: %w", cfg.Name, redact(p.URL), err)
 	}
+	pool := v.items(ctx)
 	for i := len(entries) - 1; i >= 0; i-- { // feeds list the newest first
 		e := entries[i]
 		if e.key == "" {
 			continue
 		}
-		seen, err := v.seen(ctx, e.key)
-		if err != nil {
-			return err
+		ok, stop, err := v.admit(ctx, e.key)
+		if err != nil || stop {
+			return pool.Close(err)
 		}
-		if seen {
+		if !ok {
 			continue
-		}
-		if !v.take() {
-			break
 		}
 		link := ""
 		if e.link != "" {
@@ -141,28 +139,31 @@ func visitFeed(ctx context.Context, v *visit) error {
 				link = lu.String()
 			}
 		}
-		d := Document{URL: link, Key: e.key, Title: e.title}
-		if cfg.UseContent && e.content != "" {
-			d.MediaType, d.Body = "text/html", []byte(e.content)
-		} else {
-			if link == "" {
-				continue
-			}
-			ep, err := v.fetch(ctx, link, false)
-			if err != nil {
-				if stop := v.itemFailed(ctx, e.key, err); stop != nil {
-					return stop
-				}
-				continue
-			}
-			d.URL, d.MediaType, d.Body = ep.URL.String(), ep.MediaType, ep.Body
+		if !(cfg.UseContent && e.content != "") && link == "" {
+			continue
 		}
-		if d.URL == "" {
-			d.URL = redact(p.URL)
-		}
-		if err := v.deliver(ctx, d, e.key); err != nil {
-			return err
+		if !pool.Go(func(ctx context.Context) error { return feedEntryDocument(ctx, v, e, link, p) }) {
+			break
 		}
 	}
-	return nil
+	return pool.Close(nil)
+}
+
+// feedEntryDocument delivers one entry: its content from the feed (with
+// use_content) or the page it links to. A non-nil error stops the visit.
+func feedEntryDocument(ctx context.Context, v *visit, e feedEntry, link string, feed *page) error {
+	d := Document{URL: link, Key: e.key, Title: e.title}
+	if v.s.cfg.UseContent && e.content != "" {
+		d.MediaType, d.Body = "text/html", []byte(e.content)
+	} else {
+		ep, err := v.fetch(ctx, link, false)
+		if err != nil {
+			return v.itemFailed(ctx, e.key, err)
+		}
+		d.URL, d.MediaType, d.Body = ep.URL.String(), ep.MediaType, ep.Body
+	}
+	if d.URL == "" {
+		d.URL = redact(feed.URL)
+	}
+	return v.deliver(ctx, d, e.key)
 }

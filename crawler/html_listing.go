@@ -62,29 +62,28 @@ func visitHTMLListing(ctx context.Context, v *visit) error {
 			}
 		}
 	}
+	pool := v.items(ctx)
 	for i := len(items) - 1; i >= 0; i-- { // listings show the newest first
 		it := items[i]
-		seen, err := v.seen(ctx, it.url)
-		if err != nil {
-			return err
+		ok, stop, err := v.admit(ctx, it.url)
+		if err != nil || stop {
+			return pool.Close(err)
 		}
-		if seen {
+		if !ok {
 			continue
 		}
-		if !v.take() {
-			break
-		}
-		ok, err := fetchItem(ctx, v, it)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := v.markSeen(ctx, it.url); err != nil {
+		run := func(ctx context.Context) error {
+			done, err := fetchItem(ctx, v, it)
+			if err != nil || !done {
 				return err
 			}
+			return v.markSeen(ctx, it.url)
+		}
+		if !pool.Go(run) {
+			break
 		}
 	}
-	return nil
+	return pool.Close(nil)
 }
 
 // fetchItem fetches an item's pages and delivers their documents. It

@@ -127,57 +127,56 @@ func visitPasteAPI(ctx context.Context, v *visit) error {
 	if err := json.Unmarshal(p.Body, &items); err != nil {
 		return fmt.Errorf("source %q: listing %s: not a JSON list of pastes: %w", cfg.Name, listURL, err)
 	}
+	pool := v.items(ctx)
 	for i := len(items) - 1; i >= 0; i-- { // the listing is newest first
 		it := items[i]
 		key := string(it.Key)
 		if key == "" || it.ScrapeURL == "" {
 			continue
 		}
-		seen, err := v.seen(ctx, key)
-		if err != nil {
-			return err
+		ok, stop, err := v.admit(ctx, key)
+		if err != nil || stop {
+			return pool.Close(err)
 		}
-		if seen {
+		if !ok {
 			continue
-		}
-		if !v.take() {
-			break
 		}
 		scrape, err := p.URL.Parse(string(it.ScrapeURL))
 		if err != nil {
 			if stop := v.itemFailed(ctx, key, fmt.Errorf("source %q: paste %s: scrape_url: %w", cfg.Name, key, err)); stop != nil {
-				return stop
+				return pool.Close(stop)
 			}
 			continue
 		}
-		rp, err := v.fetch(ctx, scrape.String(), false)
-		if err != nil {
-			if stop := v.itemFailed(ctx, key, err); stop != nil {
-				return stop
-			}
-			continue
-		}
-		switch classifyPaste(rp.Body) {
-		case pasteDenied:
-			return fmt.Errorf("source %q: paste %s: %w", cfg.Name, scrape, ErrPasteAccessDenied)
-		case pasteNotReady:
-			v.c.log.Debug("paste not ready yet", "source", cfg.Name, "key", key)
-			v.incomplete = true
-			continue
-		case pasteGone:
-			if err := v.markSeen(ctx, key); err != nil {
-				return err
-			}
-			continue
-		}
-		u := string(it.FullURL)
-		if u == "" {
-			u = scrape.String()
-		}
-		d := Document{URL: u, Key: key, Title: string(it.Title), MediaType: "text/plain", Body: rp.Body}
-		if err := v.deliver(ctx, d, key); err != nil {
-			return err
+		if !pool.Go(func(ctx context.Context) error { return fetchPaste(ctx, v, it, key, scrape) }) {
+			break
 		}
 	}
-	return nil
+	return pool.Close(nil)
+}
+
+// fetchPaste fetches one paste from its scrape URL and delivers it. A
+// non-nil error stops the visit.
+func fetchPaste(ctx context.Context, v *visit, it pasteItem, key string, scrape *url.URL) error {
+	cfg := &v.s.cfg
+	rp, err := v.fetch(ctx, scrape.String(), false)
+	if err != nil {
+		return v.itemFailed(ctx, key, err)
+	}
+	switch classifyPaste(rp.Body) {
+	case pasteDenied:
+		return fmt.Errorf("source %q: paste %s: %w", cfg.Name, scrape, ErrPasteAccessDenied)
+	case pasteNotReady:
+		v.c.log.Debug("paste not ready yet", "source", cfg.Name, "key", key)
+		v.setIncomplete()
+		return nil
+	case pasteGone:
+		return v.markSeen(ctx, key)
+	}
+	u := string(it.FullURL)
+	if u == "" {
+		u = scrape.String()
+	}
+	d := Document{URL: u, Key: key, Title: string(it.Title), MediaType: "text/plain", Body: rp.Body}
+	return v.deliver(ctx, d, key)
 }
