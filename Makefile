@@ -1,6 +1,6 @@
 # leakwatch — build, test, benchmark.
 #
-#   make test    everything CI runs (installs redis-server if it is missing)
+#   make test    everything CI runs (installs redis-server and chromium if missing)
 #   make bench   benchmarks, with ratios against in-run baselines
 #   make try     the main job on the embedded store, on generated data
 #   make fuzz    each fuzz target for FUZZTIME (default 15s)
@@ -9,7 +9,7 @@ GO        ?= go
 FUZZTIME  ?= 15s
 BENCHTIME ?= 1s
 
-.PHONY: build test test-deps lint bench fuzz try clean
+.PHONY: build test test-deps lint bench fuzz try clean soak
 
 build:
 	$(GO) build -o bin/leakwatch ./cmd/leakwatch
@@ -19,6 +19,10 @@ test-deps:
 		echo "installing redis-server (tests start their own on a free loopback port)"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium (the status page is checked in headless Chromium)"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 test: test-deps
 	$(GO) vet ./...
@@ -45,6 +49,11 @@ fuzz:
 			echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# The crawler's memory soak: an hour of continuous crawling, failing if the
+# heap grows.
+soak:
+	LEAKWATCH_SOAK=1h $(GO) test -run TestSoak -timeout 2h ./crawler/
 
 # The example set's schema: every column of examples/customers.csv.
 EXAMPLE_SCHEMA = ref=ref,name=name,kana=name,birthdate=birthdate,phone=phone,email=email:strong,postal=postal,address=address,mynumber=mynumber:strong,card=card:strong,custno=id

@@ -182,8 +182,9 @@ func canaryNeedles(t *testing.T) []string {
 }
 
 // TestCanaryDaemon runs the daemon pipeline with debug logs, an operator
-// key and email, then searches the store file, every email and every log
-// line for the raw values. The sealed evidence must hold them (it is the
+// key and email, serves its status page and /metrics, then searches the
+// store file, every email, every log line and every page served for the
+// raw values. The sealed evidence must hold them (it is the
 // operator's evidence), and must open only with the operator's identity.
 func TestCanaryDaemon(t *testing.T) {
 	f := newDaemonFixture(t, "  operator_key: op.pub\n")
@@ -206,7 +207,30 @@ func TestCanaryDaemon(t *testing.T) {
 	show, errOut := f.lw.run(0, "findings", "show", found[0].ID, "--data", filepath.Join(f.dir, "data"))
 	logs.WriteString(show + errOut)
 
+	// The HTTP side of the daemon on the same store, scraped with its
+	// debug log: the status page must show the findings, or the canary
+	// proves nothing about what it serves.
+	p := startInProcess(t, f)
+	served := map[string][]byte{}
+	for _, path := range []string{"/", "/metrics", "/readyz", "/healthz"} {
+		code, body := p.get(t, path)
+		if code != 200 {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+		served["served "+path] = []byte(body)
+	}
+	if !strings.Contains(string(served["served /"]), found[0].ID) || !strings.Contains(string(served["served /metrics"]), "leakwatch_findings_stored 2") {
+		t.Fatalf("the status page or /metrics does not show the findings")
+	}
+	if err := p.stop(t); err != nil {
+		t.Fatal(err)
+	}
+	served["in-process daemon log"] = []byte(p.logs.String())
+
 	written := map[string][]byte{"logs and output": []byte(logs.String())}
+	for where, b := range served {
+		written[where] = b
+	}
 	for i, m := range msgs {
 		written[fmt.Sprintf("email %d", i)] = m
 	}

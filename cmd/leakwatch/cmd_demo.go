@@ -26,6 +26,11 @@ import (
 type demoOptions struct {
 	keep    string
 	timeout time.Duration
+	listen  string
+	linger  time.Duration
+	// ready, if set, is called with the status page's URL once the
+	// alerts have arrived (tests).
+	ready func(url string)
 }
 
 func runDemo(ctx context.Context, e *env, args []string) error {
@@ -33,6 +38,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("demo", false, false)
 	fs.StringVar(&o.keep, "keep", "", "keep the demo's key, store and config in `dir` (default: a temporary directory, removed at the end)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "give up if the demo's alerts have not arrived by then")
+	fs.StringVar(&o.listen, "listen", "", "also serve the status page and /metrics on this loopback `address` (e.g. 127.0.0.1:9464)")
+	fs.DurationVar(&o.linger, "linger", 0, "with --listen, keep serving this long after the alerts arrived (Ctrl-C ends it)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, `usage: leakwatch demo [--keep DIR]
 
@@ -123,10 +130,10 @@ func demo(ctx context.Context, e *env, o demoOptions) error {
 	every := crawler.Duration(time.Second)
 	cfg := &daemonConfig{
 		Data: e.dataDir, Key: e.keyPath, Reload: every, path: "demo",
-		Sources: []crawler.SourceConfig{
-			{Name: "paste-site", Kind: crawler.KindPasteAPI, URL: site.URL + "/api_scraping.php", Interval: every, Rate: 50, AllowPrivate: true},
-			{Name: "forum", Kind: crawler.KindHTMLListing, URL: forum.ListingURL(), Interval: every, Rate: 50, AllowPrivate: true,
-				ItemSelector: `a.topictitle, dd.lastpost a[href*="#p"]`, NextSelector: "a[rel=next]", ContentSelector: "div[id^=p] .content"},
+		Sources: []daemonSource{
+			{SourceConfig: crawler.SourceConfig{Name: "paste-site", Kind: crawler.KindPasteAPI, URL: site.URL + "/api_scraping.php", Interval: every, Rate: 50, AllowPrivate: true}},
+			{SourceConfig: crawler.SourceConfig{Name: "forum", Kind: crawler.KindHTMLListing, URL: forum.ListingURL(), Interval: every, Rate: 50, AllowPrivate: true,
+				ItemSelector: `a.topictitle, dd.lastpost a[href*="#p"]`, NextSelector: "a[rel=next]", ContentSelector: "div[id^=p] .content"}},
 		},
 		Notify: &notify.Config{
 			SMTP:        notify.SMTPConfig{Host: "127.0.0.1", Port: sink.port, TLS: notify.TLSNone, From: "leakwatch@example.jp"},
@@ -138,11 +145,16 @@ func demo(ctx context.Context, e *env, o demoOptions) error {
 	for i := range cfg.Sources {
 		cfg.Sources[i].Jitter.Fraction = 0
 	}
+	cfg.Listen = o.listen
 	if err := cfg.validate(); err != nil {
 		return err
 	}
 	d, err := startDaemon(ctx, e, cfg)
 	if err != nil {
+		return err
+	}
+	if err := d.listenHTTP(); err != nil {
+		d.close()
 		return err
 	}
 	dctx, stop := context.WithCancel(ctx)
@@ -182,6 +194,20 @@ func demo(ctx context.Context, e *env, o demoOptions) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	time.Sleep(500 * time.Millisecond) // let the last sends settle
+	if addr := d.httpAddr(); addr != "" {
+		url := "http://" + addr + "/"
+		say("   the status page is at %s (metrics at %smetrics)", url, url)
+		if o.ready != nil {
+			o.ready(url)
+		}
+		if o.linger > 0 {
+			say("   serving it for %s; Ctrl-C to end", o.linger)
+			select {
+			case <-ctx.Done():
+			case <-time.After(o.linger):
+			}
+		}
+	}
 	stop()
 	if err := <-done; err != nil {
 		d.close()

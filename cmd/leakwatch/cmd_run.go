@@ -9,6 +9,7 @@ import (
 type runOptions struct {
 	config string
 	once   bool
+	listen string
 }
 
 func runRun(ctx context.Context, e *env, args []string) error {
@@ -17,12 +18,15 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	fs.Set("log-level", "info")
 	fs.StringVar(&o.config, "config", "", "the daemon's YAML `file` (sources, sets, notify)")
 	fs.BoolVar(&o.once, "once", false, "visit every source once, deliver notifications, and exit")
+	fs.StringVar(&o.listen, "listen", "", "serve the status page and /metrics on `HOST:PORT` (overrides listen in the config; loopback unless listen_public)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, `usage: leakwatch run --config FILE [--once]
+		fmt.Fprintln(e.stderr, `usage: leakwatch run --config FILE [--once] [--listen HOST:PORT]
 
 Watches the configured sources, matches every new item against the loaded
-sets, records findings and emails the operator. The first SIGINT or SIGTERM
-stops gracefully; a second one exits at once.`)
+sets, records findings and emails the operator. With listen (or --listen),
+it serves a status page at /, Prometheus metrics at /metrics, /healthz and
+/readyz. The first SIGINT or SIGTERM stops gracefully; a second one exits
+at once.`)
 		fs.PrintDefaults()
 	}
 	pos, err := e.parse(fs, args)
@@ -40,6 +44,12 @@ func run(ctx context.Context, e *env, o runOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.listen != "" {
+		if err := checkListen(o.listen, cfg.ListenPublic); err != nil {
+			return fmt.Errorf("--%w", err)
+		}
+		cfg.Listen = o.listen
+	}
 	d, err := startDaemon(ctx, e, cfg)
 	if err != nil {
 		return err
@@ -53,7 +63,10 @@ func run(ctx context.Context, e *env, o runOptions) error {
 		fmt.Fprintf(e.stdout, "visited %d sources, %d new items\n", visited, items)
 		return nil
 	}
-	e.log.Info("leakwatch running", "sources", len(cfg.Sources), "config", o.config)
+	if err := d.listenHTTP(); err != nil {
+		return err
+	}
+	e.log.Info("leakwatch running", "sources", len(cfg.Sources), "config", o.config, "http", d.httpAddr())
 	err = d.run(ctx)
 	e.log.Info("leakwatch stopped")
 	return err

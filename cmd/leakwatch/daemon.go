@@ -9,27 +9,38 @@ package main
 //  3. Build the matcher from the sets. With no set loaded yet the daemon
 //     still starts, warns, and refuses documents until one appears; the
 //     crawler offers them again later, so nothing is lost.
-//  4. Run, until stopped: the crawler (each source on its schedule,
+//  4. Bind the HTTP address (listen; loopback unless listen_public), so
+//     a busy port fails the start. Exit 2.
+//  5. Run, until stopped: the crawler (each source on its schedule,
 //     resuming the stored schedule after a restart), the notifier
 //     (delivering the outbox), the set watcher (rebuilding the matcher
-//     when a set is loaded, replaced or removed, without a restart) and
-//     housekeeping (hourly: purge expired seen-items, sweep expired keys).
-//  5. The first SIGINT or SIGTERM stops new visits and waits up to
-//     shutdownGrace for visits and sends in flight; the store is closed
-//     and the exit code is 0. A second signal kills the process at once
+//     when a set is loaded, replaced or removed, without a restart; a
+//     removed set stops being matched at once), the stall watcher
+//     (flagging sources that keep failing or yield nothing new, and
+//     emailing the operator once per stall), the HTTP side (status page,
+//     /metrics, /healthz, /readyz) and housekeeping (hourly: purge expired
+//     seen-items and findings older than findings_retention, sweep
+//     expired keys).
+//  6. The first SIGINT or SIGTERM stops new visits and waits up to
+//     shutdownGrace for visits and sends in flight; the HTTP server
+//     finishes the requests in flight (httpShutdownGrace) and closes; the
+//     store is closed and the exit code is 0. A second signal kills the process at once
 //     (the default action, restored after the first). Everything in
 //     flight is safe to lose: items are marked seen only after they were
 //     matched and recorded, the outbox is in the store.
-//  6. A component that fails for good (the crawler cannot run) stops the
-//     others and the daemon exits 2.
+//  7. A component that fails for good (the crawler cannot run, the HTTP
+//     server stops serving) stops the others and the daemon exits 2.
 //
-// With --once, step 4 is one visit of every source and one delivery of the
-// outbox, then exit: for cron, and for tests.
+// With --once, there is no HTTP side and step 5 is one visit of every
+// source and one delivery of the outbox, then exit: for cron, and for
+// tests.
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler"
@@ -50,6 +61,13 @@ type daemon struct {
 	pipe     *pipeline
 	crawler  *crawler.Crawler
 	notifier *notify.Notifier
+	mailer   *notify.Mailer // stall emails; nil without notify
+	started  time.Time
+	fetch    *fetchMetrics
+
+	stallEmails stallCounters
+	httpLn      net.Listener // nil: no HTTP side
+	httpSrv     *http.Server
 }
 
 // startDaemon does steps 1 to 3.
@@ -71,14 +89,21 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 	if err != nil {
 		return nil, err
 	}
-	d := &daemon{cfg: cfg, st: st}
+	d := &daemon{cfg: cfg, st: st, started: time.Now(), fetch: newFetchMetrics()}
 	fail := func(err error) (*daemon, error) {
 		st.Close()
 		return nil, err
 	}
-	d.pipe = &pipeline{st: st, key: key, sets: cfg.Sets, window: cfg.Window, log: e.log, now: time.Now}
+	d.pipe = &pipeline{st: st, key: key, sets: cfg.Sets, window: cfg.Window, log: e.log, now: time.Now,
+		retention: time.Duration(cfg.FindingsRetention)}
+	if d.pipe.retention <= 0 {
+		d.pipe.retention = defaultFindingsRetention
+	}
 	if cfg.Notify != nil {
 		if d.notifier, err = notify.New(st, *cfg.Notify, e.log); err != nil {
+			return fail(fmt.Errorf("notify: %w", err))
+		}
+		if d.mailer, err = notify.NewMailer(cfg.Notify.SMTP, e.log); err != nil {
 			return fail(fmt.Errorf("notify: %w", err))
 		}
 		d.pipe.notifier = d.notifier
@@ -95,16 +120,18 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 		e.log.Warn("no sets loaded yet: documents wait until one is", "hint", "leakwatch sets load NAME FILE --schema SPEC")
 	}
 	d.crawler, err = crawler.New(crawler.Options{
-		Sources: cfg.Sources, State: st, Handler: d.pipe, Logger: e.log,
-		Workers: cfg.Workers, Retention: time.Duration(cfg.Retention),
+		Sources: cfg.crawlerSources(), State: st, Handler: d.pipe, Logger: e.log,
+		Workers: cfg.Workers, Retention: time.Duration(cfg.Retention), Observer: d.fetch,
 	})
 	if err != nil {
 		return fail(err)
 	}
+	d.fetch.touch(cfg.Sources)
 	return d, nil
 }
 
-// run does step 4 until ctx ends, then step 5.
+// run does step 5 until ctx ends, then step 6. listenHTTP must have
+// been called for the HTTP side to run.
 func (d *daemon) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return d.crawler.Run(gctx) })
@@ -112,7 +139,11 @@ func (d *daemon) run(ctx context.Context) error {
 		g.Go(func() error { return d.notifier.Run(gctx) })
 	}
 	g.Go(func() error { d.pipe.watchSets(gctx, time.Duration(d.cfg.Reload)); return nil })
+	g.Go(func() error { d.watchStalls(gctx); return nil })
 	g.Go(func() error { d.housekeep(gctx); return nil })
+	if d.httpSrv != nil {
+		g.Go(func() error { return d.serveHTTP(gctx) })
+	}
 	done := make(chan error, 1)
 	go func() { done <- g.Wait() }()
 	select {
@@ -166,6 +197,11 @@ func (d *daemon) housekeep(ctx context.Context) {
 		} else if n > 0 {
 			d.pipe.log.Info("purged expired seen items", "count", n)
 		}
+		if n, err := d.pipe.purgeFindings(ctx); err != nil {
+			d.pipe.log.Warn("purging expired findings", "err", err)
+		} else if n > 0 {
+			d.pipe.log.Info("purged findings older than findings_retention", "count", n)
+		}
 		if b, ok := d.st.(*store.Bolt); ok {
 			if _, err := b.Sweep(ctx); err != nil {
 				d.pipe.log.Warn("sweeping expired keys", "err", err)
@@ -175,6 +211,9 @@ func (d *daemon) housekeep(ctx context.Context) {
 }
 
 func (d *daemon) close() {
+	if d.httpLn != nil {
+		d.httpLn.Close() // if run never served it
+	}
 	d.crawler.Close()
 	d.st.Close()
 }

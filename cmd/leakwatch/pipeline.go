@@ -53,9 +53,33 @@ type pipeline struct {
 	opPub    []byte           // nil: no evidence is kept
 	log      *slog.Logger
 	now      func() time.Time
+	// retention is how long a finding (and its sealed evidence) is
+	// kept: the TTL it is stored with.
+	retention time.Duration
 
-	cur atomic.Pointer[matcherGen]
-	mu  sync.Mutex // serializes reloads
+	cur   atomic.Pointer[matcherGen]
+	mu    sync.Mutex // serializes reloads
+	stats pipelineStats
+}
+
+// pipelineStats are the pipeline's counters since the process started,
+// for /metrics: the matcher's Scanner.Stats summed over every scan, and
+// what came of the documents.
+type pipelineStats struct {
+	documents, unreadable, refused         atomic.Int64
+	bytes, candidates, lookups, hits       atomic.Int64
+	findings, findingsNew, queued, reloads atomic.Int64
+	reloadFailures                         atomic.Int64
+}
+
+// current returns the matcher in use and its sets generation; nil before
+// the first build or after every set was removed.
+func (p *pipeline) current() (*matcher.Matcher, uint64) {
+	g := p.cur.Load()
+	if g == nil {
+		return nil, 0
+	}
+	return g.m, g.gen
 }
 
 // matcherGen is a matcher built from one generation of the sets, with
@@ -81,15 +105,54 @@ func (p *pipeline) reload(ctx context.Context) error {
 	}
 	start := time.Now()
 	e := &env{log: p.log}
-	m, err := buildMatcher(ctx, e, p.st, p.key, p.sets, matcher.Options{Window: p.window})
+	names, err := p.loadedSets(ctx)
 	if err != nil {
 		return err
 	}
+	m, err := buildMatcher(ctx, e, p.st, p.key, names, matcher.Options{Window: p.window})
+	if errors.Is(err, errNoSets) && p.cur.Load() != nil {
+		// Every set was removed: stop matching them at once. Documents
+		// wait (the crawler offers them again) until a set is loaded.
+		p.cur.Store(nil)
+		p.log.Warn("every set was removed: documents wait until one is loaded", "generation", gen)
+	}
+	if err != nil {
+		p.stats.reloadFailures.Add(1)
+		return err
+	}
+	p.stats.reloads.Add(1)
 	g := &matcherGen{m: m, gen: gen}
 	g.pool.New = func() any { return m.NewScanner() }
 	p.cur.Store(g)
 	p.log.Info("matcher ready", "sets", m.Sets(), "generation", gen, "took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// loadedSets returns the configured sets that are loaded, or nil for
+// every loaded set. A configured set that `leakwatch sets rm` removed is
+// left out with a warning, so a running daemon stops matching it at its
+// next reload instead of going on with the old matcher; with none left,
+// it is errNoSets.
+func (p *pipeline) loadedSets(ctx context.Context) ([]string, error) {
+	if len(p.sets) == 0 {
+		return nil, nil
+	}
+	var names []string
+	for _, name := range p.sets {
+		_, err := p.st.GetSet(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			p.log.Warn("configured set is not loaded: matching without it", "set", name)
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading set %q: %w", name, err)
+		}
+		names = append(names, name)
+	}
+	if len(names) == 0 {
+		return nil, withHint(errNoSets, "load the configured sets: leakwatch sets load NAME FILE --schema SPEC")
+	}
+	return names, nil
 }
 
 // watchSets reloads the matcher whenever the sets change, without a
@@ -118,13 +181,22 @@ var errNoMatcher = errors.New("no sets loaded yet")
 func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error {
 	g := p.cur.Load()
 	if g == nil {
+		p.stats.refused.Add(1)
 		return errNoMatcher
 	}
 	sc := g.pool.Get().(*matcher.Scanner)
 	defer g.pool.Put(sc)
 	in := matcher.Input{Source: d.URL, R: bytes.NewReader(d.Body), MediaType: d.MediaType, Charset: "utf-8"}
+	before := sc.Stats()
 	found, err := sc.Scan(ctx, in)
+	after := sc.Stats()
+	p.stats.documents.Add(1)
+	p.stats.bytes.Add(after.Bytes - before.Bytes)
+	p.stats.candidates.Add(after.Candidates - before.Candidates)
+	p.stats.lookups.Add(after.Lookups - before.Lookups)
+	p.stats.hits.Add(after.Hits - before.Hits)
 	if err != nil {
+		p.stats.unreadable.Add(1)
 		// A document the matcher cannot read will not get better.
 		p.log.Warn("document not scanned", "source", d.Source, "key", d.Key, "err", err)
 		return nil
@@ -145,12 +217,21 @@ func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error
 			Set: set.name, Refs: set.refs, Kinds: set.kinds, URL: d.URL, Source: d.Source, Title: title,
 			FirstSeen: d.Fetched, Score: set.score, ContentHash: hash, Records: len(set.refs),
 		}
-		if err := p.record(ctx, f, d, set.spans); err != nil {
+		isNew, err := p.record(ctx, f, d, set.spans)
+		if err != nil {
 			return err
 		}
+		p.stats.findings.Add(1)
+		if isNew {
+			p.stats.findingsNew.Add(1)
+		}
 		if p.notifier != nil {
-			if _, err := p.notifier.Enqueue(ctx, f); err != nil {
+			queued, err := p.notifier.Enqueue(ctx, f)
+			if err != nil {
 				return fmt.Errorf("queueing notification of finding %s: %w", f.ID, err)
+			}
+			if queued {
+				p.stats.queued.Add(1)
 			}
 		}
 		p.log.Info("finding", "id", f.ID, "set", f.Set, "records", f.Records, "source", d.Source)
@@ -158,9 +239,9 @@ func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error
 	return nil
 }
 
-// record stores the finding once; a second worker or a retry finds it
-// there and leaves it.
-func (p *pipeline) record(ctx context.Context, f notify.Finding, d crawler.Document, spans [][2]int64) error {
+// record stores the finding once, for the retention, and reports whether
+// it was new; a second worker or a retry finds it there and leaves it.
+func (p *pipeline) record(ctx context.Context, f notify.Finding, d crawler.Document, spans [][2]int64) (bool, error) {
 	sf := storedFinding{Finding: f.Sanitized()}
 	if p.opPub != nil {
 		ev, err := p.evidence(d, spans)
@@ -174,12 +255,38 @@ func (p *pipeline) record(ctx context.Context, f notify.Finding, d crawler.Docum
 	}
 	b, err := json.Marshal(sf)
 	if err != nil {
-		return err
+		return false, fmt.Errorf("encoding finding %s: %w", f.ID, err)
 	}
-	if _, err := p.st.PutIfAbsent(ctx, bucketFindings, f.ID, b, 0); err != nil {
-		return fmt.Errorf("recording finding %s: %w", f.ID, err)
+	isNew, err := p.st.PutIfAbsent(ctx, bucketFindings, f.ID, b, p.retention)
+	if err != nil {
+		return false, fmt.Errorf("recording finding %s: %w", f.ID, err)
 	}
-	return nil
+	return isNew, nil
+}
+
+// purgeFindings deletes the findings first seen longer than the retention
+// ago, with their sealed evidence. Findings are stored with the retention
+// as TTL; this also covers those whose TTL an acknowledgement rewrote, and
+// those stored before the retention was configured.
+func (p *pipeline) purgeFindings(ctx context.Context) (int, error) {
+	cutoff := p.now().Add(-p.retention)
+	var old []string
+	err := p.st.Scan(ctx, bucketFindings, "", func(key string, value []byte) error {
+		var sf storedFinding
+		if json.Unmarshal(value, &sf) == nil && !sf.FirstSeen.IsZero() && sf.FirstSeen.Before(cutoff) {
+			old = append(old, key)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("listing findings: %w", err)
+	}
+	for i, key := range old {
+		if err := p.st.Delete(ctx, bucketFindings, key); err != nil {
+			return i, fmt.Errorf("deleting finding %s: %w", key, err)
+		}
+	}
+	return len(old), nil
 }
 
 // evidence is the text of each matched span with its context, in order,
