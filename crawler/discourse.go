@@ -113,28 +113,10 @@ func visitDiscourse(ctx context.Context, v *visit) error {
 			next = mu.String()
 		}
 	}
-	pool := v.items(ctx)
-	for i := len(topics) - 1; i >= 0; i-- { // latest activity is listed first
-		t := topics[i]
-		ok, stop, err := v.admit(ctx, t.key)
-		if err != nil || stop {
-			return pool.Close(err)
-		}
-		if !ok {
-			continue
-		}
-		run := func(ctx context.Context) error {
-			done, err := discourseTopicPosts(ctx, v, base, t)
-			if err != nil || !done {
-				return err
-			}
-			return v.markSeen(ctx, t.key)
-		}
-		if !pool.Go(run) {
-			break
-		}
-	}
-	return pool.Close(nil)
+	// Latest activity is listed first.
+	return v.eachItem(ctx, len(topics), func(i int) string { return topics[i].key }, func(ctx context.Context, i int) (bool, error) {
+		return discourseTopicPosts(ctx, v, base, topics[i])
+	})
 }
 
 // discourseTopicPosts delivers a topic's posts not seen yet; false means

@@ -62,28 +62,9 @@ func visitHTMLListing(ctx context.Context, v *visit) error {
 			}
 		}
 	}
-	pool := v.items(ctx)
-	for i := len(items) - 1; i >= 0; i-- { // listings show the newest first
-		it := items[i]
-		ok, stop, err := v.admit(ctx, it.url)
-		if err != nil || stop {
-			return pool.Close(err)
-		}
-		if !ok {
-			continue
-		}
-		run := func(ctx context.Context) error {
-			done, err := fetchItem(ctx, v, it)
-			if err != nil || !done {
-				return err
-			}
-			return v.markSeen(ctx, it.url)
-		}
-		if !pool.Go(run) {
-			break
-		}
-	}
-	return pool.Close(nil)
+	return v.eachItem(ctx, len(items), func(i int) string { return items[i].url }, func(ctx context.Context, i int) (bool, error) {
+		return fetchItem(ctx, v, items[i])
+	})
 }
 
 // fetchItem fetches an item's pages and delivers their documents. It
