@@ -247,19 +247,21 @@ var errBusy = errors.New("another visit of this source is in progress")
 func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (VisitStats, time.Time, error) {
 	name := s.cfg.Name
 	token := newToken()
+	// Without the lease, try again after the source's interval (at most
+	// a minute): the holder writes the shared schedule when it is done,
+	// and the next attempt follows it. Waiting longer would leave a
+	// source to whichever process first won it, and a dead process's
+	// sources waiting that long to be taken over.
+	retry := min(time.Duration(s.cfg.Interval), time.Minute)
 	ok, err := c.st.acquire(ctx, name, token, leaseTTL)
 	if err != nil {
-		return VisitStats{}, c.opts.Now().Add(time.Minute), fmt.Errorf("crawler: source %q: %w", name, err)
+		return VisitStats{}, c.opts.Now().Add(retry), fmt.Errorf("crawler: source %q: %w", name, err)
 	}
 	if !ok {
-		return VisitStats{}, c.opts.Now().Add(leaseTTL / 2), fmt.Errorf("crawler: source %q: %w", name, errBusy)
+		return VisitStats{}, c.opts.Now().Add(retry), fmt.Errorf("crawler: source %q: %w", name, errBusy)
 	}
 	persist := context.WithoutCancel(ctx)
-	defer func() {
-		if err := c.st.release(persist, name, token); err != nil {
-			c.log.Warn("lease release failed", "source", name, "err", err)
-		}
-	}()
+	defer c.releaseLease(ctx, name, token)
 	if onlyIfDue {
 		sc, ok, err := c.st.schedule(ctx, name)
 		if err != nil {
@@ -292,6 +294,41 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 			"skipped", v.stats.Skipped, "fetched", v.stats.Fetched, "took", c.opts.Now().Sub(start).Round(time.Millisecond))
 	}
 	return v.stats, next, verr
+}
+
+// releaseLease drops a visit's lease. When the store cannot be reached (an
+// outage), it tries again with a growing pause until it succeeds, ctx ends
+// (shutdown: the lease is then left to expire) or the lease would have
+// expired anyway. A lease left behind after a short outage would keep
+// every process away from the source for up to leaseTTL once the store is
+// back.
+func (c *Crawler) releaseLease(ctx context.Context, name, token string) {
+	persist := context.WithoutCancel(ctx)
+	deadline := time.Now().Add(leaseTTL)
+	pause := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := c.st.release(persist, name, token)
+		if err == nil {
+			if attempt > 1 {
+				c.log.Info("lease released after the store came back", "source", name, "attempts", attempt)
+			}
+			return
+		}
+		if attempt == 1 {
+			c.log.Warn("lease release failed; retrying", "source", name, "err", err)
+		}
+		if ctx.Err() != nil || time.Now().Add(pause).After(deadline) {
+			c.log.Warn("lease release given up; it expires by itself", "source", name, "within", leaseTTL, "err", err)
+			return
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+		case <-t.C:
+		}
+		pause = min(2*pause, 5*time.Second)
+	}
 }
 
 // keepLease renews the lease until ctx ends; if it is lost, the visit is

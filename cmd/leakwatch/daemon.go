@@ -141,6 +141,7 @@ func (d *daemon) run(ctx context.Context) error {
 	g.Go(func() error { d.pipe.watchSets(gctx, time.Duration(d.cfg.Reload)); return nil })
 	g.Go(func() error { d.watchStalls(gctx); return nil })
 	g.Go(func() error { d.housekeep(gctx); return nil })
+	g.Go(func() error { d.heartbeat(gctx); return nil })
 	if d.httpSrv != nil {
 		g.Go(func() error { return d.serveHTTP(gctx) })
 	}

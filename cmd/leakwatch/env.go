@@ -50,6 +50,7 @@ func init() {
 		"sources":  {"check a config's sources", runSources},
 		"findings": {"list, show (and open sealed evidence) and acknowledge findings", runFindings},
 		"notify":   {"send a test email, or show the outbox", runNotify},
+		"status":   {"show the workers alive, overdue sources, the outbox and findings of a store", runStatus},
 	}
 }
 

@@ -1,0 +1,247 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/leakwatch/leakwatch/crawler"
+	"github.com/leakwatch/leakwatch/notify"
+	"github.com/leakwatch/leakwatch/store"
+)
+
+// statusOptions are the options of `leakwatch status`.
+type statusOptions struct {
+	config       string
+	json         bool
+	overdueAfter time.Duration
+}
+
+// fleetStatus is what `leakwatch status` reports about a store and the
+// daemons sharing it. It holds names, counts and times only.
+type fleetStatus struct {
+	Generated time.Time      `json:"generated"`
+	Store     string         `json:"store"`
+	Workers   []workerBeat   `json:"workers"`
+	Sources   []sourceStatus `json:"sources"`
+	Overdue   int            `json:"overdue"`
+	// Outbox is nil when no notify section is known (no --config).
+	Outbox   *outboxStatus `json:"outbox,omitempty"`
+	Findings int           `json:"findings"`
+}
+
+type sourceStatus struct {
+	Name                string    `json:"name"`
+	Kind                string    `json:"kind,omitempty"`
+	NextDue             time.Time `json:"next_due"`
+	Overdue             bool      `json:"overdue"`
+	LastSuccess         time.Time `json:"last_success"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	LastError           string    `json:"last_error,omitempty"`
+}
+
+type outboxStatus struct {
+	Queued        int          `json:"queued"`
+	Failed        int          `json:"failed"`
+	Sent          int          `json:"sent"`
+	OldestPending *pendingItem `json:"oldest_pending,omitempty"`
+}
+
+type pendingItem struct {
+	FindingID   string    `json:"finding_id"`
+	Set         string    `json:"set"`
+	Enqueued    time.Time `json:"enqueued"`
+	Attempts    int       `json:"attempts"`
+	NextAttempt time.Time `json:"next_attempt"`
+	LastError   string    `json:"last_error,omitempty"`
+}
+
+func runStatus(ctx context.Context, e *env, args []string) error {
+	var o statusOptions
+	fs := e.flags("status", true, false)
+	fs.StringVar(&o.config, "config", "", "the daemon's YAML `file`: its store, its sources and its outbox")
+	fs.BoolVar(&o.json, "json", false, "print JSON")
+	fs.DurationVar(&o.overdueAfter, "overdue-after", time.Minute, "a source is overdue when its next visit was due longer ago than this `duration`")
+	fs.Usage = func() {
+		fmt.Fprintln(e.stderr, `usage: leakwatch status [--config FILE | --data DIR | --redis URL] [--json]
+
+Shows the state of a store and of the daemons sharing it: the workers alive
+(their heartbeats), the sources and which are overdue, the outbox (with
+--config and a notify section) and the number of findings. With the
+embedded store the daemon must be stopped (only one process can open it);
+with Redis it runs beside the fleet.`)
+		fs.PrintDefaults()
+	}
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("status takes no arguments")
+	}
+	var cfg *daemonConfig
+	if o.config != "" {
+		if cfg, err = loadDaemonConfig(o.config); err != nil {
+			return err
+		}
+		if e.dataDir == "" {
+			e.dataDir = cfg.Data
+		}
+		if e.redisURL == "" {
+			e.redisURL = cfg.Redis
+		}
+	}
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	s, err := readFleetStatus(ctx, st, cfg, time.Now(), o.overdueAfter)
+	if err != nil {
+		return err
+	}
+	s.Store = "embedded " + e.resolvedDataDir()
+	if e.redisURL != "" {
+		s.Store = "redis" // the URL may carry a password
+	}
+	if o.json {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(s)
+	}
+	printFleetStatus(e, s)
+	return nil
+}
+
+// readFleetStatus reads everything status shows. With cfg, the sources are
+// the configured ones and the outbox is read; without, the sources are
+// those with stored crawl state.
+func readFleetStatus(ctx context.Context, st store.Store, cfg *daemonConfig, now time.Time, overdueAfter time.Duration) (*fleetStatus, error) {
+	s := &fleetStatus{Generated: now.UTC(), Workers: []workerBeat{}, Sources: []sourceStatus{}}
+	var err error
+	if s.Workers, err = readWorkers(ctx, st, now); err != nil {
+		return nil, err
+	}
+	if s.Workers == nil {
+		s.Workers = []workerBeat{}
+	}
+	var names []string
+	kinds := map[string]string{}
+	if cfg != nil {
+		for _, src := range cfg.Sources {
+			names = append(names, src.Name)
+			kinds[src.Name] = src.Kind
+		}
+	}
+	if cfg == nil || len(names) > 0 {
+		hs, err := crawler.ReadHealth(ctx, st, names...)
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hs {
+			ss := sourceStatus{Name: h.Source, Kind: h.Kind, NextDue: h.NextDue, LastSuccess: h.LastSuccess,
+				ConsecutiveFailures: h.ConsecutiveFailures, LastError: h.LastError}
+			if k := kinds[h.Source]; k != "" {
+				ss.Kind = k
+			}
+			ss.Overdue = !h.NextDue.IsZero() && now.Sub(h.NextDue) > overdueAfter
+			if ss.Overdue {
+				s.Overdue++
+			}
+			s.Sources = append(s.Sources, ss)
+		}
+	}
+	if cfg != nil && cfg.Notify != nil {
+		n, err := notify.New(st, *cfg.Notify, nil)
+		if err != nil {
+			return nil, fmt.Errorf("notify: %w", err)
+		}
+		ns, err := n.Status(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("reading the outbox: %w", err)
+		}
+		ob := &outboxStatus{Queued: ns.Queued, Failed: ns.Failed, Sent: ns.Sent}
+		for _, it := range ns.Items {
+			if it.State == notify.StateFailed {
+				continue
+			}
+			if ob.OldestPending == nil || it.Enqueued.Before(ob.OldestPending.Enqueued) {
+				ob.OldestPending = &pendingItem{FindingID: it.FindingID, Set: it.Set, Enqueued: it.Enqueued,
+					Attempts: it.Attempts, NextAttempt: it.NextAttempt, LastError: it.LastError}
+			}
+		}
+		s.Outbox = ob
+	}
+	err = st.Scan(ctx, bucketFindings, "", func(string, []byte) error {
+		s.Findings++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("counting findings: %w", err)
+	}
+	return s, nil
+}
+
+func printFleetStatus(e *env, s *fleetStatus) {
+	ago := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		d := s.Generated.Sub(t).Round(time.Second)
+		if d < 0 {
+			return "in " + (-d).String()
+		}
+		return d.String() + " ago"
+	}
+	fmt.Fprintf(e.stdout, "store:    %s\n", s.Store)
+	fmt.Fprintf(e.stdout, "workers:  %d alive\n", len(s.Workers))
+	if len(s.Workers) > 0 {
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  WORKER\tSTARTED\tLAST BEAT\tSOURCES")
+		for _, w := range s.Workers {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", w.ID, ago(w.Started), ago(w.LastBeat), w.Sources)
+		}
+		tw.Flush()
+	}
+	fmt.Fprintf(e.stdout, "sources:  %d, %d overdue\n", len(s.Sources), s.Overdue)
+	if len(s.Sources) > 0 {
+		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "  SOURCE\tKIND\tNEXT DUE\tLAST SUCCESS\tFAILURES\tSTATE")
+		for _, src := range s.Sources {
+			state := "ok"
+			switch {
+			case src.Overdue:
+				state = "OVERDUE"
+			case src.NextDue.IsZero():
+				state = "never visited"
+			case src.ConsecutiveFailures > 0:
+				state = "failing: " + lastErrorText(src.LastError)
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%d\t%s\n", src.Name, src.Kind, ago(src.NextDue), ago(src.LastSuccess), src.ConsecutiveFailures, state)
+		}
+		tw.Flush()
+	}
+	if s.Outbox == nil {
+		fmt.Fprintln(e.stdout, "outbox:   unknown (pass --config with a notify section)")
+	} else {
+		ob := s.Outbox
+		fmt.Fprintf(e.stdout, "outbox:   queued %d, failed %d, sent %d\n", ob.Queued, ob.Failed, ob.Sent)
+		if p := ob.OldestPending; p != nil {
+			fmt.Fprintf(e.stdout, "  oldest pending: finding %s of %s, queued %s, %d attempts", p.FindingID, p.Set, ago(p.Enqueued), p.Attempts)
+			if p.LastError != "" {
+				fmt.Fprintf(e.stdout, ", last error: %s", lastErrorText(p.LastError))
+			}
+			fmt.Fprintln(e.stdout)
+		}
+	}
+	fmt.Fprintf(e.stdout, "findings: %d\n", s.Findings)
+}
+
+func lastErrorText(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
