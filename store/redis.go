@@ -183,6 +183,13 @@ var _ Store = (*Redis)(nil)
 // writes after 3 s, so a dead Redis yields errors rather than hangs.
 // Errors name the address, never the password.
 func OpenRedis(ctx context.Context, rawURL string) (*Redis, error) {
+	quietRedis.Do(func() {
+		// go-redis logs connection trouble with its own plain-text
+		// logger on stderr, which breaks --log-format json. Every such
+		// failure also reaches the caller as an error, which the caller
+		// logs in its own format, so the library's lines are dropped.
+		redis.SetLogger(discardRedisLog{})
+	})
 	c, addr, err := newRedisClient(rawURL)
 	if err != nil {
 		return nil, err
@@ -892,3 +899,9 @@ func clientDefaults(dial, read, write *time.Duration, retries, dialerRetries *in
 	}
 	*ctxTimeout = true
 }
+
+var quietRedis sync.Once
+
+type discardRedisLog struct{}
+
+func (discardRedisLog) Printf(context.Context, string, ...any) {}
