@@ -7,10 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cloudflare/circl/group"
@@ -154,28 +150,8 @@ func GenerateOPRFKey(path string) (*OPRFKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("creating oprf key directory: %w", err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("oprf key file %s already exists; refusing to overwrite it (sets loaded blind with it would become unmatchable)", path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("creating oprf key file: %w", err)
-	}
-	if _, err := f.Write(text); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("writing oprf key file %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(path)
-		return nil, fmt.Errorf("writing oprf key file %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("writing oprf key file %s: %w", path, err)
+	if err := writeSecretFile(path, "oprf key file", "sets loaded blind with it would become unmatchable", text); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -195,19 +171,9 @@ func (k *OPRFKey) MarshalText() ([]byte, error) {
 // LoadOPRFKey reads an OPRF key file, refusing one that is group- or
 // world-readable (wrapping ErrKeyPermissions), missing or malformed.
 func LoadOPRFKey(path string) (*OPRFKey, error) {
-	fi, err := os.Stat(path)
+	data, err := readSecretFile(path, "oprf key file")
 	if err != nil {
-		return nil, fmt.Errorf("reading oprf key file: %w", err)
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("oprf key file %s is a directory", path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("oprf key file %s has mode %04o: %w; run 'chmod 600 %s'", path, perm, ErrKeyPermissions, path)
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading oprf key file: %w", err)
+		return nil, err
 	}
 	return ParseOPRFKey(path, data)
 }
@@ -215,36 +181,15 @@ func LoadOPRFKey(path string) (*OPRFKey, error) {
 // ParseOPRFKey parses the key file format of MarshalText; name only
 // labels errors.
 func ParseOPRFKey(name string, data []byte) (*OPRFKey, error) {
-	var found *OPRFKey
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		s := strings.TrimSpace(string(line))
-		if s == "" || strings.HasPrefix(s, "#") {
-			continue
-		}
-		// Never echo the line: it is the secret, or close to it.
-		if found != nil {
-			return nil, fmt.Errorf("oprf key file %s: line %d: more than one key", name, i+1)
-		}
-		enc, ok := strings.CutPrefix(s, oprfKeyPrefix)
-		if !ok {
-			return nil, fmt.Errorf("oprf key file %s: line %d: not a leakwatch oprf key (expected a line starting %q)", name, i+1, oprfKeyPrefix)
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(enc)
-		if err != nil || len(raw) != 32 {
-			return nil, fmt.Errorf("oprf key file %s: line %d: malformed key (want 32 bytes in base64url)", name, i+1)
-		}
-		sk := new(oprf.PrivateKey)
-		if err := sk.UnmarshalBinary(oprfSuite, raw); err != nil {
-			return nil, fmt.Errorf("oprf key file %s: line %d: invalid key: %w", name, i+1, err)
-		}
-		if found, err = newOPRFKey(sk); err != nil {
-			return nil, err
-		}
+	raw, err := parseKeyLine(name, "oprf key file", "leakwatch oprf key", oprfKeyPrefix, data)
+	if err != nil {
+		return nil, err
 	}
-	if found == nil {
-		return nil, fmt.Errorf("oprf key file %s: no key in it", name)
+	sk := new(oprf.PrivateKey)
+	if err := sk.UnmarshalBinary(oprfSuite, raw); err != nil {
+		return nil, fmt.Errorf("oprf key file %s: invalid key: %w", name, err)
 	}
-	return found, nil
+	return newOPRFKey(sk)
 }
 
 // Public returns the key's public half.
