@@ -14,49 +14,75 @@ import (
 	"time"
 )
 
+// safeBuffer is a bytes.Buffer a process writes to while the test reads it.
+type safeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (s *safeBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.Write(p)
+}
+
+func (s *safeBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
 // daemonProc is `leakwatch run` as a real process.
 type daemonProc struct {
 	cmd    *exec.Cmd
-	mu     sync.Mutex
-	stderr bytes.Buffer
+	out    safeBuffer
+	exited chan struct{} // closed once the process has been waited for
 }
 
-func (d *daemonProc) Write(p []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stderr.Write(p)
-}
-
-func (d *daemonProc) log() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.stderr.String()
-}
+func (d *daemonProc) log() string { return d.out.String() }
 
 func startDaemonProc(t *testing.T, f *daemonFixture) *daemonProc {
 	t.Helper()
+	return startWorker(t, f.config, filepath.Join(f.dir, "home"))
+}
+
+// startWorker starts `leakwatch run --config config` (this test binary as
+// leakwatch), waits until it runs — its log says so, so that a signal is
+// not taken for a failed start — and stops it when the test ends: SIGTERM,
+// then SIGKILL if it has not exited within 10 s.
+func startWorker(tb testing.TB, config, home string) *daemonProc {
+	tb.Helper()
 	d := &daemonProc{}
-	d.cmd = exec.Command(os.Args[0], "run", "--config", f.config, "--log-format", "json")
-	d.cmd.Env = append(os.Environ(), "LEAKWATCH_TEST_MAIN=1", "HOME="+filepath.Join(f.dir, "home"))
-	d.cmd.Stdout, d.cmd.Stderr = d, d
+	d.cmd = exec.Command(os.Args[0], "run", "--config", config, "--log-format", "json")
+	d.cmd.Env = append(os.Environ(), "LEAKWATCH_TEST_MAIN=1", "HOME="+home)
+	d.cmd.Stdout, d.cmd.Stderr = &d.out, &d.out
 	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() {
-		if d.cmd.ProcessState == nil {
+	exited := make(chan struct{})
+	go func() { d.cmd.Wait(); close(exited) }()
+	tb.Cleanup(func() {
+		select {
+		case <-exited:
+			return
+		default:
+		}
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
 			d.cmd.Process.Kill()
-			d.cmd.Wait()
+			<-exited
 		}
 	})
-	// Wait until it runs (its log says so), so a signal is not taken
-	// for a failed start.
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(d.log(), "leakwatch running") {
 		if time.Now().After(deadline) {
-			t.Fatalf("daemon did not start:\n%s", d.log())
+			tb.Fatalf("daemon did not start:\n%s", d.log())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	d.exited = exited
 	return d
 }
 
@@ -64,10 +90,8 @@ func startDaemonProc(t *testing.T, f *daemonFixture) *daemonProc {
 func (d *daemonProc) stop(t *testing.T, sig os.Signal, within time.Duration) int {
 	t.Helper()
 	d.cmd.Process.Signal(sig)
-	done := make(chan error, 1)
-	go func() { done <- d.cmd.Wait() }()
 	select {
-	case <-done:
+	case <-d.exited:
 	case <-time.After(within):
 		t.Fatalf("daemon did not stop within %s of %v:\n%s", within, sig, d.log())
 	}

@@ -6,11 +6,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -92,24 +89,7 @@ func fleetPagesPerSecond(b *testing.B, procs, perProcess int) float64 {
 		b.Fatal(err)
 	}
 	for range procs {
-		var log safeBuffer
-		cmd := exec.Command(os.Args[0], "run", "--config", config, "--log-format", "json")
-		cmd.Env = append(os.Environ(), "LEAKWATCH_TEST_MAIN=1", "HOME="+env["HOME"])
-		cmd.Stdout, cmd.Stderr = &log, &log
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() {
-			cmd.Process.Signal(syscall.SIGTERM)
-			cmd.Wait()
-		})
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(log.String(), "leakwatch running") {
-			if time.Now().After(deadline) {
-				b.Fatalf("worker did not start:\n%s", log.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		startWorker(b, config, env["HOME"])
 	}
 	time.Sleep(2 * time.Second) // every source visited once, empty
 	for _, p := range sites {
@@ -147,23 +127,4 @@ func fleetPagesPerSecond(b *testing.B, procs, perProcess int) float64 {
 		}
 	}
 	return float64(pages) / last.Sub(start).Seconds()
-}
-
-// safeBuffer is a bytes.Buffer a process's output can be written to while
-// the benchmark reads it.
-type safeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }

@@ -326,8 +326,10 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 		}
 	}
 	for i, w := range workers {
-		if w.cmd.ProcessState != nil {
+		select {
+		case <-w.exited:
 			t.Fatalf("worker %d exited:\n%s", i, w.log())
+		default:
 		}
 	}
 	// status sees the fleet: the three live workers, no source overdue, an
