@@ -350,9 +350,16 @@ func TestSourceStallFlaggedAndEmailedOnce(t *testing.T) {
 	if !strings.Contains(p.logs.String(), `"msg":"source recovered"`) {
 		t.Errorf("no recovery in the log")
 	}
-	_, m := p.get(t, "/metrics")
-	if v := metricValue(t, m, `leakwatch_stall_emails_total{result="sent"}`); v != 2 {
-		t.Errorf("stall emails sent = %v, want 2", v)
+	// The SMTP server holds the message a moment before the client sees the
+	// server's reply and counts it, so the counter is awaited, not sampled.
+	var sent float64
+	waitUntil(t, 10*time.Second, "the sent-stall-emails counter at 2", func() bool {
+		_, m := p.get(t, "/metrics")
+		sent = metricValue(t, m, `leakwatch_stall_emails_total{result="sent"}`)
+		return sent >= 2
+	})
+	if sent != 2 {
+		t.Errorf("stall emails sent = %v, want 2", sent)
 	}
 }
 
