@@ -370,6 +370,13 @@ func trimSpaceRight(buf []byte, lo, hi int) int {
 func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 	span := buf[st:en]
 	f := features(span)
+	if s.costlyPass != 0 {
+		// A costly set's pass around its hits: only addresses are left.
+		if blockShape(f) {
+			s.address(buf, st, en, base)
+		}
+		return
+	}
 	start, end := base+int64(st), base+int64(en)
 	g := f.groups[:f.ngroups]
 	dateShape := f.seps&sepDate != 0 || r.era ||
@@ -420,6 +427,9 @@ func blockShape(f feat) bool {
 // pattern is matched against a copy of the window with full-width ASCII
 // folded (Ｃ００１２ reads as C0012), and a match is looked up as written.
 func (s *Scanner) ids(buf []byte, st, en int, base int64) {
+	if s.costlyPass != 0 {
+		return // looked up in the extraction pass
+	}
 	var folded []byte
 	ident := false // folded is the window itself
 	for si := range s.m.sets {
@@ -440,6 +450,9 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 				folded, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], buf[lo:hi])
 				s.fold = folded
 			}
+		}
+		if lit := s.m.sets[si].idLit; len(lit) > 0 && !bytes.Contains(folded, lit) {
+			continue // every match starts with lit
 		}
 		for _, loc := range re.FindAllIndex(folded, -1) {
 			a, b := lo+loc[0], lo+loc[1]
@@ -526,7 +539,7 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	for en > i+n && buf[en-1] == '.' {
 		en--
 	}
-	if st < i && en > i+n {
+	if st < i && en > i+n && s.costlyPass == 0 {
 		s.lookup(fingerprints.Email, buf[st:en], base+int64(st), base+int64(en))
 	}
 	return max(en, i+1)

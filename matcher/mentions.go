@@ -14,6 +14,16 @@ func (s *Scanner) Mentions(text string) bool {
 	s.hits, s.weak = s.hits[:0], s.weak[:0]
 	s.extract(buf, 0, len(buf), 0)
 	s.names(buf, 0, 0)
+	// The text is short: a costly set's names and addresses are looked up
+	// all over it, not only around its hits.
+	for si := range s.m.sets {
+		if s.m.sets[si].costly {
+			s.costlyPass = si + 1
+			s.extract(buf, 0, len(buf), 0)
+			s.names(buf, 0, 0)
+			s.costlyPass = 0
+		}
+	}
 	found := len(s.hits) > 0 || len(s.weak) > 0
 	s.hits, s.weak = s.hits[:0], s.weak[:0]
 	return found

@@ -55,13 +55,34 @@ func scriptOf(r rune) script {
 }
 
 // nameWindows merges the windows around the segment's hits found so far
-// and searches each once.
+// and searches each once for names, for every set that is not costly. A
+// costly set (Set.Costly) gets windows of its own, around its own hits
+// only, searched for names and for addresses, which the extraction pass
+// does not look up for it.
 func (s *Scanner) nameWindows(buf []byte, base int64) {
+	n := len(s.hits)
+	s.windows(buf, base, n, -1)
+	if !s.m.anyCostly {
+		return
+	}
+	for si := range s.m.sets {
+		if s.m.sets[si].costly {
+			s.windows(buf, base, n, si)
+		}
+	}
+}
+
+// windows searches the merged windows around s.hits[:n] and the weak
+// values shared by few records: around the hits of every set, for the sets
+// that are not costly, when set is -1; else around the hits of that costly
+// set, for it alone.
+func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	w := s.m.opts.NameWindow * 3 // characters to bytes, for CJK text
 	s.wins = s.wins[:0]
-	n := len(s.hits)
-	for i := 0; i < n; i++ {
-		h := s.hits[i]
+	for _, h := range s.hits[:n] {
+		if set >= 0 && int(h.set) != set {
+			continue
+		}
 		a := max(int(h.start-base)-w, 0)
 		b := min(int(h.end-base)+w, len(buf))
 		s.wins = append(s.wins, [2]int{a, b})
@@ -69,13 +90,25 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 	// A weak value opens a window only when few records share it: a
 	// birthdate shared by dozens of records in a big set would open one
 	// around every row of every dump.
-	for _, wr := range s.weak[:len(s.weak)] {
-		if len(wr.hits) > maxWindowHits {
+	for _, wr := range s.weak {
+		shared := len(wr.hits)
+		if set >= 0 {
+			shared = 0
+			for _, c := range wr.hits {
+				if int(c.set) == set {
+					shared++
+				}
+			}
+		}
+		if shared == 0 || shared > maxWindowHits {
 			continue
 		}
 		a := max(int(wr.start-base)-w, 0)
 		b := min(int(wr.end-base)+w, len(buf))
 		s.wins = append(s.wins, [2]int{a, b})
+	}
+	if len(s.wins) == 0 {
+		return
 	}
 	slices.SortFunc(s.wins, func(a, b [2]int) int { return cmp.Compare(a[0], b[0]) })
 	merged := s.wins[:0]
@@ -86,6 +119,10 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 		}
 		merged = append(merged, win)
 	}
+	if set >= 0 {
+		s.costlyPass = set + 1
+		defer func() { s.costlyPass = 0 }()
+	}
 	for _, win := range merged {
 		a, b := win[0], win[1]
 		for a < b && !utf8.RuneStart(buf[a]) {
@@ -93,6 +130,10 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 		}
 		for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
 			b--
+		}
+		if set >= 0 {
+			// The addresses the extraction pass left to this set.
+			s.extract(buf[:b], a, b, base)
 		}
 		s.names(buf[:b], a, base)
 	}

@@ -3,6 +3,7 @@ package matcher
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -27,7 +28,7 @@ const (
 	// maxWindowHits: a weak value shared by more records than this opens
 	// no name window of its own.
 	maxWindowHits = 8
-	// maxPending bounds the weak hits carried to the next segment.
+	// maxPending bounds the weak values carried to the next segment.
 	maxPending = 4096
 )
 
@@ -41,7 +42,7 @@ type Scanner struct {
 	hits    []hit
 	sorted  []hit // sortHits' other buffer
 	order   []hitOrder
-	cache   map[string][]cachedHit
+	cache   map[string]cacheEntry
 	tmp     []cachedHit
 	wins    [][2]int
 	starts  []addrStart
@@ -50,12 +51,20 @@ type Scanner struct {
 	pair    []byte
 	fold    []byte
 	foldMap []int
-	pending []hit // weak hits carried to the next segment
-	carry   []hit
+	pending []weakRef // weak values near a segment's end, for the next
+	carry   []weakRef
 	weak    []weakRef
-	known   recBits // records with an identifying hit in the segment
-	nameTok fingerprints.NameToken
-	stats   Stats
+	// interest is the records worth tracking in a segment, sorted.
+	interest []recKey
+	byRec    []recHit // dropLoneHits' buffers
+	keep     []bool
+	known    recBits // records with an identifying hit in the segment
+	nameTok  fingerprints.NameToken
+	stats    Stats
+	// costlyPass is 1+i while names and addresses are looked up for the
+	// costly set i alone, around its own hits; 0 otherwise, when they are
+	// looked up for every set that is not costly.
+	costlyPass int
 }
 
 // Stats counts what a Scanner did, for metrics and benchmarks.
@@ -68,9 +77,16 @@ type Stats struct {
 
 // weakRef is the hits of one weak candidate, not yet expanded.
 type weakRef struct {
-	hits       []cachedHit // shared with the cache: do not modify
+	hits       []cachedHit // shared with the cache, sorted by set and record: do not modify
 	kind       fingerprints.Kind
+	strong     bool // some hit is strong
 	start, end int64
+}
+
+// cacheEntry is what a candidate's lookup found.
+type cacheEntry struct {
+	hits   []cachedHit // sorted by set and record
+	strong bool        // some hit is strong
 }
 
 type cachedHit struct {
@@ -81,7 +97,7 @@ type cachedHit struct {
 
 // NewScanner returns a Scanner. It is not safe for concurrent use.
 func (m *Matcher) NewScanner() *Scanner {
-	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string][]cachedHit{}, known: newRecBits(m)}
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string]cacheEntry{}, known: newRecBits(m)}
 	for _, set := range m.sets {
 		s.hashers = append(s.hashers, set.fpr.NewHasher())
 	}
@@ -184,8 +200,8 @@ func cutPoint(buf []byte, i int) int {
 // big set makes them plentiful: a postal code can be shared by hundreds of
 // records. So a weak hit is kept only for a record that also has an
 // identifying or strong hit in this segment, or is already being tracked.
-// Weak hits near the end of a segment whose record is not (yet) known wait
-// for the next segment, so a pair across the boundary is not lost.
+// Weak values near the end of a segment are looked at again with the next
+// segment, so a pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	s.hits, s.weak = s.hits[:0], s.weak[:0]
 	s.extract(buf, lo, hi, base)
@@ -203,20 +219,15 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	tail := base + int64(hi) - int64(keepBack)/2
 	carried := s.pending
 	s.pending = s.carry[:0]
-	keep := func(h hit) {
-		if h.strong || s.known.has(h.set, h.rec) || s.dec.tracked.has(h.set, h.rec) {
-			s.hits = append(s.hits, h)
-		} else if h.start >= tail && len(s.pending) < maxPending {
-			s.pending = append(s.pending, h)
-		}
-	}
+	s.interest = s.interestingRecords(s.interest[:0], nIdent)
 	for _, w := range s.weak {
-		for _, c := range w.hits {
-			keep(hit{set: c.set, kind: w.kind, strong: c.strong, rec: c.rec, start: w.start, end: w.end})
+		s.expandWeak(w)
+		if w.start >= tail && len(s.pending) < maxPending {
+			s.pending = append(s.pending, w)
 		}
 	}
-	for _, h := range carried {
-		keep(h)
+	for _, w := range carried {
+		s.expandWeak(w)
 	}
 	s.carry = carried[:0]
 	for _, h := range s.hits[:nIdent] {
@@ -237,11 +248,134 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		}
 		h.pos = runes
 	}
+	last := s.hits[len(s.hits)-1].pos
+	s.dropLoneHits(base + int64(hi) - 8*int64(s.m.opts.Window))
 	for _, h := range s.hits {
 		s.dec.add(h)
 	}
 	s.stats.Hits += int64(len(s.hits))
-	s.dec.sweep(s.hits[len(s.hits)-1].pos)
+	s.dec.sweep(last)
+}
+
+// recHit is a hit's record, position and index in s.hits.
+type recHit struct {
+	key recKey
+	pos int64
+	i   int32
+}
+
+// dropLoneHits removes from s.hits (sorted, with positions) the hits that
+// cannot change any decision, so that the decider, the costliest step per
+// hit, sees only the others. Most hits of a big set are lone: a namesake's
+// name, the postal code of a namesake two rows away.
+//
+// A hit h of record R can change a decision only through a hit o of R that
+// qualifies within the window W of h: o's window then holds two kinds, one
+// identifying, or a strong hit, all within 2W of h. So h is dropped when R
+// has, within 2W characters of h, no strong hit and no partner: a hit of
+// another kind if h identifies, an identifying hit if h is weak. That is
+// decided from this segment's hits alone unless R is tracked (it has hits
+// from before, which are kept) or h is near the segment's end (tailStart,
+// a byte offset at least 2W characters before it: what follows could pair
+// with h, so h is kept).
+func (s *Scanner) dropLoneHits(tailStart int64) {
+	w2 := 2 * int64(s.m.opts.Window)
+	s.byRec = s.byRec[:0]
+	for i, h := range s.hits {
+		s.byRec = append(s.byRec, recHit{key: keyOf(h.set, h.rec), pos: h.pos, i: int32(i)})
+	}
+	slices.SortFunc(s.byRec, func(a, b recHit) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.pos, b.pos)
+	})
+	keep := slices.Grow(s.keep[:0], len(s.hits))[:len(s.hits)]
+	clear(keep)
+	for g := 0; g < len(s.byRec); {
+		e := g + 1
+		for e < len(s.byRec) && s.byRec[e].key == s.byRec[g].key {
+			e++
+		}
+		group := s.byRec[g:e]
+		h0 := &s.hits[group[0].i]
+		all := s.dec.tracked.has(h0.set, h0.rec)
+		for _, r := range group {
+			all = all || s.hits[r.i].strong
+		}
+		for j, r := range group {
+			h := &s.hits[r.i]
+			if all || h.start >= tailStart {
+				keep[r.i] = true
+				continue
+			}
+			partner := func(x *hit) bool {
+				if h.kind.Identifying() {
+					return x.kind != h.kind
+				}
+				return x.kind.Identifying()
+			}
+			for k := j - 1; k >= 0 && r.pos-group[k].pos <= w2 && !keep[r.i]; k-- {
+				keep[r.i] = partner(&s.hits[group[k].i])
+			}
+			for k := j + 1; k < len(group) && group[k].pos-r.pos <= w2 && !keep[r.i]; k++ {
+				keep[r.i] = partner(&s.hits[group[k].i])
+			}
+		}
+		g = e
+	}
+	s.keep = keep
+	kept := s.hits[:0]
+	for i, h := range s.hits {
+		if keep[i] {
+			kept = append(kept, h)
+		}
+	}
+	s.hits = kept
+}
+
+// interestingRecords appends to dst the records a weak hit is kept for —
+// those with one of the segment's first nIdent (identifying) hits, and those
+// the decider tracks — sorted, without duplicates.
+func (s *Scanner) interestingRecords(dst []recKey, nIdent int) []recKey {
+	for _, h := range s.hits[:nIdent] {
+		dst = append(dst, keyOf(h.set, h.rec))
+	}
+	for k := range s.dec.states {
+		dst = append(dst, k)
+	}
+	slices.Sort(dst)
+	return slices.Compact(dst)
+}
+
+// expandWeak appends to s.hits the hits of a weak value for the records
+// worth tracking (s.interest), and every strong one. A value shared by
+// hundreds of records is not walked record by record: the records of
+// interest, usually few, are searched for in its sorted hits instead.
+func (s *Scanner) expandWeak(w weakRef) {
+	add := func(c cachedHit) {
+		s.hits = append(s.hits, hit{set: c.set, kind: w.kind, strong: c.strong, rec: c.rec, start: w.start, end: w.end})
+	}
+	if w.strong || len(w.hits) <= 4*len(s.interest) {
+		for _, c := range w.hits {
+			if c.strong || s.known.has(c.set, c.rec) || s.dec.tracked.has(c.set, c.rec) {
+				add(c)
+			}
+		}
+		return
+	}
+	hits := w.hits
+	for _, k := range s.interest {
+		i, _ := slices.BinarySearchFunc(hits, k, func(c cachedHit, k recKey) int { return cmp.Compare(keyOf(c.set, c.rec), k) })
+		hits = hits[i:]
+		for len(hits) > 0 && keyOf(hits[0].set, hits[0].rec) == k {
+			add(hits[0])
+			hits = hits[1:]
+		}
+		if len(hits) == 0 {
+			return
+		}
+	}
 }
 
 // hitOrder is a hit's sort key and its index in s.hits.
@@ -285,19 +419,26 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 
 // lookupNorm is lookup for a candidate already normalized into s.norm.
 func (s *Scanner) lookupNorm(k fingerprints.Kind, start, end int64) {
-	// The cache key is the kind byte and the canonical form.
-	norm := append(s.norm, byte(k))
+	// The cache key is the canonical form, the kind byte and the pass: names
+	// and addresses are looked up for costly sets in passes of their own.
+	nlen := len(s.norm)
+	gated := k == fingerprints.Name || k == fingerprints.Address
+	pass := 0
+	if gated {
+		pass = s.costlyPass
+	}
+	norm := binary.AppendUvarint(append(s.norm, byte(k)), uint64(pass))
 	s.norm = norm
-	hits, ok := s.cache[string(norm)]
+	e, ok := s.cache[string(norm)]
 	if !ok {
 		s.tmp = s.tmp[:0]
 		for si := range s.m.sets {
 			set := &s.m.sets[si]
-			if !set.hasKind[k] {
+			if !set.hasKind[k] || gated && (set.costly || pass != 0) && pass != si+1 {
 				continue
 			}
 			s.stats.Lookups++
-			fp := s.hashers[si].Sum(k, norm[:len(norm)-1])
+			fp := s.hashers[si].Sum(k, norm[:nlen])
 			for _, h := range set.ix.Lookup(fp.Key64()) {
 				kind, strong := set.ix.Column(h.Col())
 				if kind == k {
@@ -306,19 +447,23 @@ func (s *Scanner) lookupNorm(k fingerprints.Kind, start, end int64) {
 			}
 		}
 		if len(s.tmp) > 0 {
-			hits = append([]cachedHit(nil), s.tmp...)
+			e.hits = append([]cachedHit(nil), s.tmp...)
+		}
+		for _, h := range e.hits {
+			e.strong = e.strong || h.strong
 		}
 		if len(s.cache) < maxCache {
-			s.cache[string(norm)] = hits
+			s.cache[string(norm)] = e
 		}
 	}
+	hits := e.hits
 	if len(hits) == 0 {
 		return
 	}
 	if !k.Identifying() {
 		// Weak: kept as one reference until it is known whether any of
 		// its records has an identifying field nearby.
-		s.weak = append(s.weak, weakRef{hits: hits, kind: k, start: start, end: end})
+		s.weak = append(s.weak, weakRef{hits: hits, kind: k, strong: e.strong, start: start, end: end})
 		return
 	}
 	for _, h := range hits {

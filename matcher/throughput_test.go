@@ -1,0 +1,295 @@
+package matcher
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+)
+
+// The shortcuts taken for throughput (issue #3) must not change what is
+// reported. These tests check each against the slow way.
+
+// TestIDLiteralPrefix checks what the id prefilter relies on: every match
+// of a pattern starts with its literal prefix, so a window without the
+// prefix cannot hold a match; and a pattern with no literal prefix (or a
+// case-insensitive one) gets no prefilter.
+func TestIDLiteralPrefix(t *testing.T) {
+	cases := []struct {
+		pattern, lit string
+		texts        []string
+	}{
+		{`C[0-9]{8}`, "C", []string{"C00012345", "xC00012345y", "c00012345", "00012345", "CC0001234", "C0001234"}},
+		{`CUST-[0-9]{6}`, "CUST-", []string{"CUST-123456", "cust-123456", "CUST 123456", "ACUST-000001"}},
+		{`(?i)c[0-9]{8}`, "", []string{"c00012345", "C00012345"}},
+		{`[A-Z]{2}[0-9]{6}`, "", []string{"AB123456", "ab123456"}},
+		{`C[0-9]{4}|D[0-9]{4}`, "", []string{"C1234", "D1234"}},
+	}
+	for _, c := range cases {
+		re := regexp.MustCompile(c.pattern)
+		lit, _ := re.LiteralPrefix()
+		if lit != c.lit {
+			t.Errorf("%s: literal prefix %q, want %q", c.pattern, lit, c.lit)
+		}
+		for _, text := range c.texts {
+			for _, loc := range re.FindAllStringIndex(text, -1) {
+				if !strings.HasPrefix(text[loc[0]:], lit) {
+					t.Errorf("%s: match %q of %q does not start with %q", c.pattern, text[loc[0]:loc[1]], text, lit)
+				}
+			}
+		}
+	}
+}
+
+// TestIDsWithPrefilter: ids are still found as written (and full-width),
+// and a run with no id near it finds none.
+func TestIDsWithPrefilter(t *testing.T) {
+	m := newTestMatcher(t)
+	if got := string(m.sets[0].idLit); got != "C" {
+		t.Fatalf("idLit = %q, want C", got)
+	}
+	for text, want := range map[string]string{
+		"customer C00012346 tel 03-1234-5678": "c2:id+phone",
+		"顧客番号 Ｃ０００１２３４６ 電話 03-1234-5678":      "c2:id+phone",
+		"customer c00012346 tel 03-1234-5678": "",
+		"customer 00012346 tel 03-1234-5678":  "",
+		"customer C0001234 tel 03-1234-5678":  "",
+	} {
+		if got := refsOf(scanString(t, m, text, "")); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
+
+// TestExpandWeak compares the two ways expandWeak walks a weak value's
+// records (each record's bits, or a search for each record of interest)
+// on random values and interests.
+func TestExpandWeak(t *testing.T) {
+	m := newTestMatcher(t)
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 300; iter++ {
+		s := m.NewScanner()
+		var hits []cachedHit
+		for i := 0; i < r.IntN(200); i++ {
+			hits = append(hits, cachedHit{set: 0, rec: uint32(r.IntN(500)), strong: false})
+		}
+		slices.SortFunc(hits, func(a, b cachedHit) int { return int(a.rec) - int(b.rec) })
+		s.hits = s.hits[:0]
+		for i := 0; i < r.IntN(20); i++ {
+			s.hits = append(s.hits, hit{set: 0, kind: fingerprints.Name, rec: uint32(r.IntN(500))})
+		}
+		for i := 0; i < r.IntN(5); i++ {
+			s.dec.add(hit{set: 0, kind: fingerprints.Phone, rec: uint32(r.IntN(500)), start: int64(i)})
+		}
+		nIdent := len(s.hits)
+		for _, h := range s.hits {
+			s.known.add(h.set, h.rec)
+		}
+		s.interest = s.interestingRecords(s.interest[:0], nIdent)
+		w := weakRef{hits: hits, kind: fingerprints.Postal, start: 7, end: 15}
+		var want []hit
+		for _, c := range hits {
+			if s.known.has(c.set, c.rec) || s.dec.tracked.has(c.set, c.rec) {
+				want = append(want, hit{set: c.set, kind: w.kind, rec: c.rec, start: w.start, end: w.end})
+			}
+		}
+		s.expandWeak(w)
+		got := s.hits[nIdent:]
+		if len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
+			t.Fatalf("iteration %d (%d hits, %d of interest): got %d hits, want %d", iter, len(hits), len(s.interest), len(got), len(want))
+		}
+	}
+}
+
+// TestDropLoneHitsTable: which hits dropLoneHits keeps (window 500, so 2W
+// is 1000 characters).
+func TestDropLoneHitsTable(t *testing.T) {
+	m := newTestMatcher(t)
+	const (
+		name   = fingerprints.Name
+		postal = fingerprints.Postal
+		birth  = fingerprints.Birthdate
+		phone  = fingerprints.Phone
+		email  = fingerprints.Email
+	)
+	type h struct {
+		kind   fingerprints.Kind
+		rec    uint32
+		pos    int64
+		strong bool
+	}
+	cases := []struct {
+		name    string
+		hits    []h
+		tracked []uint32
+		want    string // kept, as "rec:pos" in order
+	}{
+		{"name and postal within 2W", []h{{name, 1, 0, false}, {postal, 1, 1000, false}}, nil, "1:0 1:1000"},
+		{"name and postal beyond 2W", []h{{name, 1, 0, false}, {postal, 1, 1001, false}}, nil, ""},
+		{"name and its reading", []h{{name, 1, 0, false}, {name, 1, 30, false}}, nil, ""},
+		{"weak fields only", []h{{postal, 1, 0, false}, {birth, 1, 10, false}}, nil, ""},
+		{"name and phone", []h{{name, 1, 0, false}, {phone, 1, 40, false}}, nil, "1:0 1:40"},
+		{"crossed records", []h{{name, 1, 0, false}, {phone, 2, 40, false}}, nil, ""},
+		{"strong alone", []h{{email, 3, 5, true}}, nil, "3:5"},
+		{"strong keeps its record's lone hits", []h{{email, 3, 5, true}, {name, 3, 3000, false}}, nil, "3:5 3:3000"},
+		{"tracked record", []h{{name, 4, 0, false}}, []uint32{4}, "4:0"},
+		{"near the segment's end", []h{{name, 5, 0, false}, {name, 5, 99_000, false}}, nil, "5:99000"},
+		{"chain through a same-kind hit", []h{{phone, 6, 0, false}, {name, 6, 600, false}, {name, 6, 1200, false}, {name, 6, 2300, false}}, nil, "6:0 6:600"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := m.NewScanner()
+			for _, rec := range c.tracked {
+				s.dec.add(hit{set: 0, kind: phone, rec: rec, start: -1, pos: -10_000})
+			}
+			s.hits = s.hits[:0]
+			for _, x := range c.hits {
+				// One byte a character; the segment ends at byte 100000.
+				s.hits = append(s.hits, hit{set: 0, kind: x.kind, rec: x.rec, strong: x.strong, start: x.pos, end: x.pos + 4, pos: x.pos})
+			}
+			s.dropLoneHits(100_000 - 8*500)
+			var got []string
+			for _, x := range s.hits {
+				got = append(got, strconv.Itoa(int(x.rec))+":"+strconv.FormatInt(x.pos, 10))
+			}
+			if g := strings.Join(got, " "); g != c.want {
+				t.Errorf("kept %q, want %q", g, c.want)
+			}
+		})
+	}
+}
+
+// TestDropLoneHitsDecisions feeds random hit streams to the decider with
+// and without dropLoneHits: the findings must be the same.
+func TestDropLoneHitsDecisions(t *testing.T) {
+	m := newTestMatcher(t)
+	kinds := []fingerprints.Kind{fingerprints.Name, fingerprints.Postal, fingerprints.Birthdate, fingerprints.Phone, fingerprints.Address}
+	r := rand.New(rand.NewPCG(3, 4))
+	var reported, dropped int
+	for iter := 0; iter < 2000; iter++ {
+		var hits []hit
+		n := 1 + r.IntN(30)
+		span := int64(200 + r.IntN(6000))
+		for i := 0; i < n; i++ {
+			pos := r.Int64N(span)
+			hits = append(hits, hit{set: 0, kind: kinds[r.IntN(len(kinds))], rec: uint32(r.IntN(4)), strong: r.IntN(40) == 0, start: pos, end: pos + 3, pos: pos})
+		}
+		slices.SortStableFunc(hits, func(a, b hit) int { return int(a.start - b.start) })
+		all, filtered := m.NewScanner(), m.NewScanner()
+		for _, h := range hits {
+			all.dec.add(h)
+		}
+		filtered.hits = append(filtered.hits[:0], hits...)
+		filtered.dropLoneHits(1 << 40)
+		for _, h := range filtered.hits {
+			filtered.dec.add(h)
+		}
+		dropped += len(hits) - len(filtered.hits)
+		want, got := all.dec.findings(m, "x"), filtered.dec.findings(m, "x")
+		reported += len(want)
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("iteration %d: with dropLoneHits %v, without %v (hits %v)", iter, got, want, hits)
+		}
+	}
+	if reported == 0 || dropped == 0 {
+		t.Fatalf("vacuous: %d findings, %d hits dropped", reported, dropped)
+	}
+	t.Logf("%d findings, %d hits dropped", reported, dropped)
+}
+
+// countingFPR counts the fingerprints computed, by kind.
+type countingFPR struct {
+	fingerprints.Fingerprinter
+	n *[16]int
+}
+
+func (c countingFPR) NewHasher() fingerprints.Hasher {
+	return countingHasher{c.Fingerprinter.NewHasher(), c.n}
+}
+
+type countingHasher struct {
+	h fingerprints.Hasher
+	n *[16]int
+}
+
+func (c countingHasher) Sum(k fingerprints.Kind, b []byte) fingerprints.FP {
+	c.n[k]++
+	return c.h.Sum(k, b)
+}
+
+// withCounter returns a copy of m whose only set counts its fingerprints
+// and is costly or not.
+func withCounter(m *Matcher, costly bool) (*Matcher, *[16]int) {
+	n := new([16]int)
+	c := *m
+	c.sets = slices.Clone(m.sets)
+	c.sets[0].fpr = countingFPR{m.sets[0].fpr, n}
+	c.sets[0].costly = costly
+	c.anyCostly = costly
+	return &c, n
+}
+
+// TestCostlySet: a costly set's names and addresses are looked up only
+// around its own hits, and what is found there is found as for a cheap set.
+func TestCostlySet(t *testing.T) {
+	m := newTestMatcher(t)
+	cheap, nc := withCounter(m, false)
+	costly, nx := withCounter(m, true)
+
+	// No hit of the set: the cheap set tries addresses at every block
+	// number and nothing else; the costly one tries no name or address.
+	prose := "東京都港区芝公園4-2-8に住む田中次郎さんは、大阪市北区中之島1-3-20の店に行った。"
+	for _, mm := range []*Matcher{cheap, costly} {
+		if got := refsOf(scanString(t, mm, prose, "")); got != "" {
+			t.Fatalf("prose: got %q", got)
+		}
+	}
+	if nc[fingerprints.Address] == 0 {
+		t.Errorf("cheap set: no address looked up in %q", prose)
+	}
+	if nx[fingerprints.Name] != 0 || nx[fingerprints.Address] != 0 {
+		t.Errorf("costly set, no hit: %d names and %d addresses fingerprinted", nx[fingerprints.Name], nx[fingerprints.Address])
+	}
+
+	// Around a hit of the set, both are looked up, and the findings of the
+	// shapes are the same.
+	for _, text := range []string{
+		"山田 太郎,1985/01/02,090-1234-5678\n",
+		"住所は千代田区丸の内1丁目2番3号です。電話 090-1234-5678",
+		"大阪市北区梅田二丁目四番九号 03-1234-5678",
+		"札幌市中央区北一条西二丁目3番4号 080-9876-5432",
+		"〒530-0001 大阪市北区梅田2-4-9",
+		"Name: YAMADA Taro, Phone: +81-70-1111-2222",
+		"山田太郎 03-1234-5678",
+		"山田太郎" + strings.Repeat("あ", 600) + "090-1234-5678",
+	} {
+		want := refsOf(scanString(t, cheap, text, ""))
+		if got := refsOf(scanString(t, costly, text, "")); got != want {
+			t.Errorf("%q: costly set found %q, cheap set %q", text, got, want)
+		}
+	}
+	if nx[fingerprints.Name] == 0 || nx[fingerprints.Address] == 0 {
+		t.Errorf("costly set around hits: %d names and %d addresses fingerprinted", nx[fingerprints.Name], nx[fingerprints.Address])
+	}
+
+	// The price of the gating: a name and an address alone, with no other
+	// field, are found for a cheap set (the address is tried at its block
+	// number, the name around the address) but not for a costly one.
+	both := "東京都千代田区丸の内1-2-3に住む山田太郎さん"
+	if got := refsOf(scanString(t, cheap, both, "")); got != "c1:address+name" {
+		t.Errorf("cheap set, name and address: got %q", got)
+	}
+	if got := refsOf(scanString(t, costly, both, "")); got != "" {
+		t.Errorf("costly set, name and address: got %q", got)
+	}
+
+	// Mentions looks at all of a short text, costly or not.
+	if !costly.NewScanner().Mentions("山田 太郎 data dump") {
+		t.Error("Mentions misses a costly set's name")
+	}
+}
