@@ -137,7 +137,21 @@
 // error, consecutive failures and items seen. VisitOnce visits one source
 // now.
 //
-// The crawler uses goquery and cascadia for HTML, not colly's collector:
-// every guarantee above lives in the fetch path, which colly would have to
-// be routed around (see fetch.go).
+// # colly
+//
+// Requests are sent by github.com/gocolly/colly/v2: one synchronous
+// Collector per source (cloned per request, to carry the request's
+// context, so shutdown and timeouts cancel it), and for html-listing
+// sources colly's OnHTML parse is the DOM the selectors run on. The
+// guarantees above stay in our code around it, so these colly defaults
+// are overridden (and COLLY_* environment variables cannot change them):
+// its http.Client (10 s timeout, cookie jar, ten redirects) is replaced
+// by the source's; robots.txt is ignored (cached forever, no
+// Crawl-delay: we do our own) and URL revisits are allowed (its visited
+// set grows forever); every status reaches OnResponse (304, 429 and 503
+// are ours); charset detection and gunzip are off and MaxBodySize is
+// above max_body (a transport below colly inflates and bounds bodies,
+// decodePage decodes them); never Async (a goroutine per request,
+// unbounded). Retries and redirects are counted by the fetcher, not by
+// colly's uncapped Retry.
 package crawler

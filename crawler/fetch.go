@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"mime"
@@ -20,6 +19,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gocolly/colly/v2"
 	"github.com/saintfish/chardet"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
@@ -174,21 +175,12 @@ func (g *addrGuard) checkTarget(u *url.URL) error {
 	return nil
 }
 
-// Why not colly's collector: every guarantee of this file lives on the
-// fetch path, and colly v2.3.0 gets in its way there. Its MaxBodySize
-// truncates silently and applies before its own gunzip (a bomb passes);
-// it decodes charsets only without a Content-Type charset, or lets a
-// statistical guess override <meta charset>; statuses from 203 on, 304
-// included, go to OnError with no Retry-After handling; Retry has no cap;
-// its robots support caches forever and ignores Crawl-delay; and it keeps
-// visited URLs forever. Routing colly through a RoundTripper doing all of
-// this would leave it nothing to do but call goquery, so the crawler calls
-// goquery (and cascadia for selectors, compiled once at New) directly.
-
-// newClient builds the source's own HTTP client: its proxy, timeouts,
-// keep-alive and the address guard. Redirects are not followed by the
-// client; fetcher.get follows them itself so that each hop is checked
-// against robots.txt and the host's rate limit, and capped.
+// newClient builds the source's own HTTP client, which its colly
+// collector sends every request with: its proxy, timeouts, keep-alive,
+// the address guard, and bodyTransport bounding bodies after
+// decompression. Redirects are not followed by the client; fetcher.get
+// follows them itself so that each hop is checked against robots.txt and
+// the host's rate limit, and capped.
 func newClient(src *SourceConfig) (*http.Client, *addrGuard, error) {
 	guard := &addrGuard{allowPrivate: src.AllowPrivate, viaProxy: src.Proxy != ""}
 	timeout := time.Duration(src.Timeout)
@@ -215,7 +207,7 @@ func newClient(src *SourceConfig) (*http.Client, *addrGuard, error) {
 		tr.Proxy = http.ProxyURL(pu)
 	}
 	return &http.Client{
-		Transport: tr,
+		Transport: &bodyTransport{next: tr, timeout: timeout, limit: int64(src.MaxBody)},
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
@@ -242,6 +234,18 @@ type page struct {
 	XML        bool
 	Body       []byte
 	Validators validators
+	// dom is colly's parse of an HTML page, kept for html-listing
+	// sources; nil otherwise.
+	dom *goquery.Document
+}
+
+// document returns the page's HTML document: colly's parse when there is
+// one, else a parse of Body.
+func (p *page) document() (*goquery.Document, error) {
+	if p.dom != nil {
+		return p.dom, nil
+	}
+	return goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
 }
 
 // retryPolicy bounds retries of one request.
@@ -251,15 +255,16 @@ type retryPolicy struct {
 	maxWait time.Duration // longest wait spent inside a visit
 }
 
-// fetcher fetches for one source, politely.
+// fetcher fetches for one source, politely, with the source's colly
+// collector over the source's client.
 type fetcher struct {
 	src    *SourceConfig
 	client *http.Client
+	coll   *colly.Collector
 	guard  *addrGuard
 	polite *politeness
 	retry  retryPolicy
 	log    *slog.Logger
-	cookie string
 }
 
 func newFetcher(src *SourceConfig, polite *politeness, retry retryPolicy, log *slog.Logger) (*fetcher, error) {
@@ -271,7 +276,8 @@ func newFetcher(src *SourceConfig, polite *politeness, retry retryPolicy, log *s
 	for _, c := range src.Cookies {
 		parts = append(parts, c.Name+"="+c.Value)
 	}
-	return &fetcher{src: src, client: client, guard: guard, polite: polite, retry: retry, log: log, cookie: strings.Join(parts, "; ")}, nil
+	coll := newCollector(src, client, strings.Join(parts, "; "))
+	return &fetcher{src: src, client: client, coll: coll, guard: guard, polite: polite, retry: retry, log: log}, nil
 }
 
 // close releases idle connections.
@@ -330,7 +336,8 @@ func (f *fetcher) hop(ctx context.Context, u *url.URL, cond validators) (*page, 
 		if err := f.polite.wait(ctx, key, interval, f.retry.maxWait); err != nil {
 			return nil, nil, err
 		}
-		resp, err := f.roundTrip(ctx, u, cond, int64(f.src.MaxBody), false)
+		ex := &exchange{limit: int64(f.src.MaxBody), decode: true, dom: f.src.Kind == KindHTMLListing}
+		err := f.send(ctx, u, cond, ex)
 		if err != nil {
 			if errors.Is(err, ErrAddressRefused) || errors.Is(err, ErrBodyTooLarge) || ctx.Err() != nil || attempt >= f.retry.max {
 				return nil, nil, err
@@ -339,13 +346,14 @@ func (f *fetcher) hop(ctx context.Context, u *url.URL, cond validators) (*page, 
 			f.log.Debug("retrying after network error", "source", f.src.Name, "url", redact(u), "attempt", attempt+1, "wait", d, "err", err)
 			continue
 		}
+		resp := ex.resp
 		switch c := resp.status; {
 		case c >= 200 && c < 300:
 			f.polite.succeeded(key)
-			p, err := decodePage(resp)
-			if err != nil {
-				return nil, nil, err
+			if ex.err != nil {
+				return nil, nil, ex.err
 			}
+			p := ex.page
 			p.URL = u
 			return p, nil, nil
 		case c == http.StatusNotModified && !cond.empty():
@@ -391,66 +399,13 @@ type rawResponse struct {
 
 // roundTrip sends one GET and reads the body of a 2xx answer, at most
 // limit bytes after decompression: more is ErrBodyTooLarge, or is cut
-// when truncate is set (robots.txt). The source's timeout covers the
-// whole exchange, body included.
+// when truncate is set (robots.txt). The body is not decoded.
 func (f *fetcher) roundTrip(ctx context.Context, u *url.URL, cond validators, limit int64, truncate bool) (*rawResponse, error) {
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(f.src.Timeout))
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
-	if err != nil {
+	ex := &exchange{limit: limit, truncate: truncate}
+	if err := f.send(ctx, u, cond, ex); err != nil {
 		return nil, err
 	}
-	req.Header.Set("User-Agent", f.src.UserAgent)
-	req.Header.Set("Accept", "text/html,application/xhtml+xml,application/json;q=0.9,application/xml;q=0.9,text/plain;q=0.8,*/*;q=0.5")
-	for k, v := range f.src.Headers {
-		req.Header.Set(k, v)
-	}
-	if f.cookie != "" {
-		req.Header.Set("Cookie", f.cookie)
-	}
-	if cond.ETag != "" {
-		req.Header.Set("If-None-Match", cond.ETag)
-	}
-	if cond.LastModified != "" {
-		req.Header.Set("If-Modified-Since", cond.LastModified)
-	}
-	resp, err := f.client.Do(req)
-	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) {
-			err = ue.Err // the URL is named by the caller
-		}
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil && ctx.Err() != context.Canceled {
-			return nil, fmt.Errorf("no answer within %s: %w", time.Duration(f.src.Timeout), err)
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	out := &rawResponse{status: resp.StatusCode, header: resp.Header}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		_, _ = io.CopyN(io.Discard, resp.Body, 64<<10) // lets the connection be reused
-		return out, nil
-	}
-	if ce := strings.ToLower(resp.Header.Get("Content-Encoding")); ce != "" && ce != "identity" && !resp.Uncompressed {
-		return nil, fmt.Errorf("unsupported content-encoding %q", ce)
-	}
-	if resp.ContentLength > limit && !truncate {
-		return nil, fmt.Errorf("%w: declared %d bytes, limit is %d", ErrBodyTooLarge, resp.ContentLength, limit)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
-	if err != nil {
-		if ctx.Err() == context.DeadlineExceeded {
-			return nil, fmt.Errorf("read body: not complete within %s: %w", time.Duration(f.src.Timeout), err)
-		}
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if int64(len(body)) > limit {
-		if !truncate {
-			return nil, fmt.Errorf("%w: more than %d bytes after decompression", ErrBodyTooLarge, limit)
-		}
-		body = body[:limit]
-	}
-	out.body = body
-	return out, nil
+	return ex.resp, ex.err
 }
 
 // retryAfter parses a Retry-After value (seconds or an HTTP date).

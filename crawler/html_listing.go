@@ -1,7 +1,6 @@
 package crawler
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -43,7 +42,7 @@ func visitHTMLListing(ctx context.Context, v *visit) error {
 		if p.MediaType != "text/html" {
 			return fmt.Errorf("source %q: listing %s: got %s, want text/html", cfg.Name, redact(p.URL), p.MediaType)
 		}
-		doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
+		doc, err := p.document()
 		if err != nil {
 			return fmt.Errorf("source %q: listing %s: parse: %w", cfg.Name, redact(p.URL), err)
 		}
@@ -99,7 +98,7 @@ func itemDocuments(s *source, p *page, it listItem) ([]Document, string, error) 
 	if p.MediaType != "text/html" {
 		return []Document{whole}, "", nil
 	}
-	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(p.Body))
+	doc, err := p.document()
 	if err != nil {
 		return nil, "", fmt.Errorf("parse: %w", err)
 	}
