@@ -121,6 +121,57 @@ func Load(ctx context.Context, st SetStager, key *Key, r io.Reader, opts LoadOpt
 }
 
 func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMeta, r io.Reader, opts LoadOptions) (LoadResult, error) {
+	return loadWith(ctx, keyedMode{st: st, fpr: fpr}, meta, r, opts)
+}
+
+// A loadMode is where a load's fingerprints come from and go to: the
+// keyed mode hashes each field at once under the local key and writes to
+// the local store; the blind mode (blind.go) batches fields through the
+// key service and uploads to it.
+type loadMode interface {
+	// stage starts the new version; it may complete meta (the salt the
+	// key service drew).
+	stage(ctx context.Context, meta *store.SetMeta) (store.SetStage, error)
+	// sink returns the fieldSink of the load, which hands finished
+	// records to emit in the order of their rows.
+	sink(ctx context.Context, meta *store.SetMeta, emit func(ref []byte, recs []Field) error) fieldSink
+}
+
+// A fieldSink fingerprints the fields of each accepted row. For one row
+// the loader calls add for each field, in order, then row, or drop if the
+// row turned out invalid; finish at the end hands over every pending row.
+type fieldSink interface {
+	add(f *Field, normalized []byte)
+	row(ref []byte, recs []Field) error
+	drop()
+	finish() error
+}
+
+type keyedMode struct {
+	st  SetStager
+	fpr Fingerprinter
+}
+
+func (m keyedMode) stage(ctx context.Context, meta *store.SetMeta) (store.SetStage, error) {
+	return m.st.StageSet(ctx, *meta)
+}
+
+func (m keyedMode) sink(_ context.Context, _ *store.SetMeta, emit func(ref []byte, recs []Field) error) fieldSink {
+	return &keyedSink{h: m.fpr.NewHasher(), emit: emit}
+}
+
+// keyedSink fingerprints each field as it comes and emits each row at once.
+type keyedSink struct {
+	h    Hasher
+	emit func(ref []byte, recs []Field) error
+}
+
+func (s *keyedSink) add(f *Field, normalized []byte)    { f.FP = s.h.Sum(f.Kind, normalized) }
+func (s *keyedSink) row(ref []byte, recs []Field) error { return s.emit(ref, recs) }
+func (s *keyedSink) drop()                              {}
+func (s *keyedSink) finish() error                      { return nil }
+
+func loadWith(ctx context.Context, mode loadMode, meta store.SetMeta, r io.Reader, opts LoadOptions) (LoadResult, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -205,7 +256,7 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 	meta.Source = fmt.Sprintf("%s (%s, %s)", filepath.Base(opts.Source), format, encName)
 	meta.Created = time.Now().UTC()
 
-	stage, err := st.StageSet(ctx, meta)
+	stage, err := mode.stage(ctx, &meta)
 	if err != nil {
 		return LoadResult{}, fmt.Errorf("staging set %q: %w", opts.Name, err)
 	}
@@ -220,7 +271,6 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 		}
 	}()
 
-	hasher := fpr.NewHasher()
 	var (
 		chunk    chunkBuilder
 		recs     []Field
@@ -251,6 +301,26 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 			opts.Progress(Progress{Rows: nrows + nskipped, Bytes: counter.n, Skipped: nskipped, Done: done})
 		}
 	}
+	// emit adds a fingerprinted record to the chunk being built.
+	emit := func(ref []byte, recs []Field) error {
+		chunk.add(ref, recs)
+		// A field counts once per value, however many fingerprints it
+		// gave (a kana reading also gives its romaji).
+		for i, f := range recs {
+			if i == 0 || f.Col != recs[i-1].Col {
+				meta.Fields[f.Col].Count++
+			}
+			meta.Fingerprints++
+		}
+		if chunk.count == chunkRecords {
+			if err := flush(); err != nil {
+				return err
+			}
+			report(false)
+		}
+		return nil
+	}
+	sink := mode.sink(ctx, &meta, emit)
 	for {
 		cells, line, rerr := rows.next()
 		if rerr == io.EOF {
@@ -285,13 +355,15 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 					if err != nil {
 						return &RowError{Source: opts.Source, Line: line, Column: col, Err: err}
 					}
-					recs = append(recs, Field{Col: uint8(m.field), Kind: m.item.kind, Strong: m.item.strong, FP: hasher.Sum(m.item.kind, norm)})
+					recs = append(recs, Field{Col: uint8(m.field), Kind: m.item.kind, Strong: m.item.strong})
+					sink.add(&recs[len(recs)-1], norm)
 					if m.item.kind == Name {
 						// A spaced kana reading also matches its romaji.
 						if rom, ok := kanaToRomaji(v); ok {
 							if rn, err := AppendNormalized(norm[:0], Name, []byte(rom)); err == nil {
 								norm = rn
-								recs = append(recs, Field{Col: uint8(m.field), Kind: Name, Strong: m.item.strong, FP: hasher.Sum(Name, norm)})
+								recs = append(recs, Field{Col: uint8(m.field), Kind: Name, Strong: m.item.strong})
+								sink.add(&recs[len(recs)-1], norm)
 							}
 						}
 					}
@@ -312,6 +384,7 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 			}()
 		}
 		if rowErr != nil {
+			sink.drop()
 			if !opts.SkipInvalid {
 				return LoadResult{}, rowErr
 			}
@@ -322,22 +395,13 @@ func load(ctx context.Context, st SetStager, fpr Fingerprinter, meta store.SetMe
 		if nrows >= MaxRows {
 			return LoadResult{}, fmt.Errorf("%s: more than %d rows; split the set", opts.Source, MaxRows)
 		}
-		chunk.add(refBuf, recs)
 		nrows++
-		// A field counts once per value, however many fingerprints it
-		// gave (a kana reading also gives its romaji).
-		for i, f := range recs {
-			if i == 0 || f.Col != recs[i-1].Col {
-				meta.Fields[f.Col].Count++
-			}
-			meta.Fingerprints++
+		if err := sink.row(refBuf, recs); err != nil {
+			return LoadResult{}, err
 		}
-		if chunk.count == chunkRecords {
-			if err := flush(); err != nil {
-				return LoadResult{}, err
-			}
-			report(false)
-		}
+	}
+	if err := sink.finish(); err != nil {
+		return LoadResult{}, err
 	}
 	if err := flush(); err != nil {
 		return LoadResult{}, err

@@ -447,11 +447,23 @@ type oprfSet struct {
 	info   [numKinds][]byte
 }
 
-func (s *oprfSet) NewHasher() Hasher { return &oprfHasher{set: s} }
+func (s *oprfSet) NewHasher() Hasher { return &oprfHasher{set: s, cache: newFPCache(oprfCacheSize)} }
+
+// oprfCacheSize is how many fingerprints each oprf Hasher remembers.
+//
+// An OPRF evaluation costs about 130 µs against about 200 ns for HMAC, and
+// the same candidates come back again and again: a name in every row of a
+// dump, a shop's phone number on every page of a site. A Hasher serves one
+// Scanner, so a small LRU per Hasher needs no lock. 4096 entries take
+// about 280 KB (key, FP, links and the map entry).
+const oprfCacheSize = 4096
 
 type oprfHasher struct {
-	set *oprfSet
-	in  []byte
+	set   *oprfSet
+	in    []byte
+	cache *fpCache
+	// hits and misses count cache lookups, for benchmarks and tests.
+	hits, misses int64
 }
 
 func (h *oprfHasher) Sum(k Kind, normalized []byte) FP {
@@ -461,6 +473,12 @@ func (h *oprfHasher) Sum(k Kind, normalized []byte) FP {
 		// No caller passes one; make it match nothing rather than panic.
 		return fp
 	}
+	key := fpCacheKey(k, normalized)
+	if fp, ok := h.cache.get(key); ok {
+		h.hits++
+		return fp
+	}
+	h.misses++
 	h.in = oprfInput(h.in[:0], normalized)
 	out, err := h.set.server.FullEvaluate(h.in, h.set.info[k])
 	if err != nil {
@@ -469,5 +487,102 @@ func (h *oprfHasher) Sum(k Kind, normalized []byte) FP {
 		panic("fingerprints: oprf evaluation: " + err.Error())
 	}
 	copy(fp[:], out)
+	h.cache.put(key, fp)
 	return fp
+}
+
+// fpCacheKey keys the cache by SHA-256 of kind || normalized value, so the
+// cache holds no candidate in clear (it holds only what the fingerprint
+// itself would let a key holder test), and keys have one fixed size.
+func fpCacheKey(k Kind, normalized []byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte{byte(k)})
+	h.Write(normalized)
+	var key [sha256.Size]byte
+	h.Sum(key[:0])
+	return key
+}
+
+// fpCache is a fixed-size LRU of fingerprints, in memory only. It is not
+// safe for concurrent use.
+type fpCache struct {
+	idx     map[[sha256.Size]byte]int32
+	entries []fpEntry
+	head    int32 // most recently used, -1 when empty
+	tail    int32 // least recently used
+}
+
+type fpEntry struct {
+	key        [sha256.Size]byte
+	fp         FP
+	prev, next int32
+}
+
+func newFPCache(size int) *fpCache {
+	return &fpCache{idx: make(map[[sha256.Size]byte]int32, size), entries: make([]fpEntry, 0, size), head: -1, tail: -1}
+}
+
+func (c *fpCache) get(key [sha256.Size]byte) (FP, bool) {
+	i, ok := c.idx[key]
+	if !ok {
+		return FP{}, false
+	}
+	c.toFront(i)
+	return c.entries[i].fp, true
+}
+
+func (c *fpCache) put(key [sha256.Size]byte, fp FP) {
+	if i, ok := c.idx[key]; ok {
+		c.entries[i].fp = fp
+		c.toFront(i)
+		return
+	}
+	var i int32
+	if len(c.entries) < cap(c.entries) {
+		i = int32(len(c.entries))
+		c.entries = append(c.entries, fpEntry{prev: -1, next: -1})
+	} else {
+		// Evict the least recently used entry and reuse its slot.
+		i = c.tail
+		delete(c.idx, c.entries[i].key)
+		c.unlink(i)
+	}
+	c.entries[i].key, c.entries[i].fp = key, fp
+	c.idx[key] = i
+	c.pushFront(i)
+}
+
+func (c *fpCache) unlink(i int32) {
+	e := &c.entries[i]
+	if e.prev >= 0 {
+		c.entries[e.prev].next = e.next
+	} else {
+		c.head = e.next
+	}
+	if e.next >= 0 {
+		c.entries[e.next].prev = e.prev
+	} else {
+		c.tail = e.prev
+	}
+	e.prev, e.next = -1, -1
+}
+
+func (c *fpCache) pushFront(i int32) {
+	e := &c.entries[i]
+	e.prev, e.next = -1, c.head
+	if c.head >= 0 {
+		c.entries[c.head].prev = i
+	}
+	c.head = i
+	if c.tail < 0 {
+		c.tail = i
+	}
+}
+
+func (c *fpCache) toFront(i int32) {
+	if c.head == i {
+		return
+	}
+	c.unlink(i)
+	c.pushFront(i)
 }

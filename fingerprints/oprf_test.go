@@ -402,7 +402,9 @@ func mustText(t *testing.T, k *OPRFKey) string {
 }
 
 // BenchmarkFingerprintSum compares the matcher's per-fingerprint cost for a
-// keyed set (HMAC-SHA256) and a blind set (POPRF FullEvaluate) in one run.
+// keyed set (HMAC-SHA256) and a blind set (POPRF FullEvaluate) in one run:
+// oprf-miss hashes a new value each time (the cost of a candidate never
+// seen), oprf-hit the same value again (the per-Hasher cache).
 func BenchmarkFingerprintSum(b *testing.B) {
 	v := []byte("taro.yamada@example.co.jp")
 	var key Key
@@ -415,15 +417,28 @@ func BenchmarkFingerprintSum(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	distinct := make([][]byte, 1<<14)
+	for i := range distinct {
+		distinct[i] = fmt.Appendf(nil, "user%06d@example.co.jp", i)
+	}
 	for _, c := range []struct {
 		name string
 		fpr  Fingerprinter
-	}{{"keyed", key.Keyed(salt)}, {"oprf", oprfSet}} {
+		miss bool
+	}{{"keyed", key.Keyed(salt), false}, {"oprf-hit", oprfSet, false}, {"oprf-miss", oprfSet, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			h := c.fpr.NewHasher()
 			b.ReportAllocs()
+			i := 0
 			for b.Loop() {
-				h.Sum(Email, v)
+				if c.miss {
+					// More distinct values than the cache holds, in a
+					// cycle: every lookup misses.
+					h.Sum(Email, distinct[i%len(distinct)])
+					i++
+				} else {
+					h.Sum(Email, v)
+				}
 			}
 		})
 	}
