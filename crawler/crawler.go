@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/cascadia"
+	"github.com/leakwatch/leakwatch/store"
 )
 
 // Document is one new item found by a source, handed to the Handler. Its
@@ -92,10 +93,30 @@ type Options struct {
 	// Observer, if set, is told about every HTTP request (see
 	// FetchObserver); metrics use it.
 	Observer FetchObserver
+	// Queue is the work queue Run shares with every process on the same
+	// store (default: State, when it implements store.Queue, as both
+	// stores do). Run fails without one; VisitOnce does not need it.
+	Queue store.Queue
+	// ReclaimAfter is how long a visit taken from the queue may go
+	// without a sign of life before another process takes it over, and
+	// the TTL of a visit's lease (default DefaultReclaimAfter). A visit
+	// in progress shows life every ReclaimAfter/3, so this bounds how
+	// long a dead process's visit waits, not how long a visit may take.
+	// Too short, and a live process whose store calls stall for
+	// ReclaimAfter·2/3 (a store outage, a long GC pause) loses its visit
+	// to another (the visit is then cancelled, not done twice); too
+	// long, and a source whose visitor died waits that long.
+	ReclaimAfter time.Duration
+	// Consumer names this process in the queue (default
+	// host/pid/random). It must differ between processes.
+	Consumer string
 }
 
 // DefaultItemWorkers is the default of Options.ItemWorkers.
 const DefaultItemWorkers = 4
+
+// DefaultReclaimAfter is the default of Options.ReclaimAfter.
+const DefaultReclaimAfter = 30 * time.Second
 
 // Crawler visits sources on their schedules. It is safe for concurrent
 // use; Run may be called once at a time.
@@ -152,6 +173,15 @@ func New(opts Options) (*Crawler, error) {
 	}
 	if opts.MaxRetryWait <= 0 {
 		opts.MaxRetryWait = time.Minute
+	}
+	if opts.ReclaimAfter <= 0 {
+		opts.ReclaimAfter = DefaultReclaimAfter
+	}
+	if opts.Queue == nil {
+		opts.Queue, _ = opts.State.(store.Queue)
+	}
+	if opts.Consumer == "" {
+		opts.Consumer = defaultConsumer()
 	}
 	srcs := append([]SourceConfig(nil), opts.Sources...)
 	if err := ValidateSources(srcs); err != nil {
@@ -223,37 +253,57 @@ type VisitStats struct {
 }
 
 // VisitOnce visits the named source now, whether due or not, and records
-// its health and next due time like a scheduled visit. It fails without
-// visiting if another visit of the source holds its lease.
+// its health and next due time like a scheduled visit; with a queue, the
+// source's queued run moves to that time too (and a dead-lettered source
+// is revived). It fails without visiting if another visit of the source
+// holds its lease.
 func (c *Crawler) VisitOnce(ctx context.Context, name string) (VisitStats, error) {
 	s := c.byName[name]
 	if s == nil {
 		return VisitStats{}, fmt.Errorf("crawler: no source named %q", name)
 	}
-	stats, _, err := c.leasedVisit(ctx, s, false)
+	stats, next, err := c.leasedVisit(ctx, s, false, nil)
+	if c.opts.Queue != nil && !errors.Is(err, errBusy) && ctx.Err() == nil {
+		// A source that is in the stream now is left to its holder.
+		if _, qerr := c.opts.Queue.Schedule(context.WithoutCancel(ctx), QueueName, name, next, store.ScheduleReplace); qerr != nil {
+			c.log.Warn("queued run not moved after a visit", "source", name, "err", qerr)
+		}
+	}
 	return stats, err
 }
-
-// leaseTTL is how long a visit's lease lives without renewal.
-const leaseTTL = 2 * time.Minute
 
 // errBusy means another visit of the source holds its lease.
 var errBusy = errors.New("another visit of this source is in progress")
 
-// leasedVisit takes the source's lease (so processes sharing a store never
-// visit one source at once), visits, records health and schedule, and
-// returns when the source is next due. With onlyIfDue, a source whose
-// stored schedule is not due (another process visited it) is left alone.
-func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (VisitStats, time.Time, error) {
+// errLost means the visit's delivery or lease was taken over by another
+// process (after it went silent for Options.ReclaimAfter): the visit was
+// cancelled and the new holder does it.
+var errLost = errors.New("visit taken over by another process")
+
+// leasedVisit takes the source's lease, visits, records health and
+// schedule, and returns when the source is next due. With onlyIfDue, a
+// source whose stored schedule is not due (another process, or a manual
+// visit, visited it) is left alone. d is the queue delivery the visit
+// comes from (nil for VisitOnce): it is kept alive with the lease.
+//
+// The lease is kept although the queue already gives a job to one
+// consumer at a time, because the queue alone does not cover two cases:
+// VisitOnce (`leakwatch sources visit`, `run --once`) visits outside the
+// queue, and a live process that went silent (stalled store calls, a
+// paused VM) for ReclaimAfter loses its delivery to another while it may
+// still be fetching. The lease's TTL is ReclaimAfter and it is renewed
+// just before each Touch, so a dead process's lease has always expired by
+// the time its delivery is reclaimed: the lease never delays a takeover.
+func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool, d *store.Delivery) (VisitStats, time.Time, error) {
 	name := s.cfg.Name
 	token := newToken()
+	ttl := c.opts.ReclaimAfter
 	// Without the lease, try again after the source's interval (at most
 	// a minute): the holder writes the shared schedule when it is done,
 	// and the next attempt follows it. Waiting longer would leave a
-	// source to whichever process first won it, and a dead process's
-	// sources waiting that long to be taken over.
+	// source to whichever process first won it.
 	retry := min(time.Duration(s.cfg.Interval), time.Minute)
-	ok, err := c.st.acquire(ctx, name, token, leaseTTL)
+	ok, err := c.st.acquire(ctx, name, token, ttl)
 	if err != nil {
 		return VisitStats{}, c.opts.Now().Add(retry), fmt.Errorf("crawler: source %q: %w", name, err)
 	}
@@ -262,6 +312,16 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 	}
 	persist := context.WithoutCancel(ctx)
 	defer c.releaseLease(ctx, name, token)
+	if d != nil {
+		// Idle time restarts after the lease was taken, so the lease
+		// expires before the delivery can be reclaimed.
+		if err := c.opts.Queue.Touch(ctx, *d); err != nil {
+			if errors.Is(err, store.ErrNotOwner) {
+				return VisitStats{}, time.Time{}, fmt.Errorf("crawler: source %q: %w", name, errLost)
+			}
+			return VisitStats{}, c.opts.Now().Add(retry), fmt.Errorf("crawler: source %q: %w", name, err)
+		}
+	}
 	if onlyIfDue {
 		sc, ok, err := c.st.schedule(ctx, name)
 		if err != nil {
@@ -274,7 +334,8 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 	vctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	wg.Go(func() { c.keepLease(vctx, cancel, name, token) })
+	var lost atomic.Bool
+	wg.Go(func() { c.keepAlive(vctx, cancel, &lost, name, token, d) })
 	v := newVisit(c, s)
 	start := c.opts.Now()
 	c.log.Debug("visit starts", "source", name, "kind", s.cfg.Kind)
@@ -285,6 +346,11 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 		// shutting down: the visit was cut short, not failed; it stays
 		// due, and what it had not handed over is offered next time.
 		return v.stats, c.opts.Now(), verr
+	}
+	if lost.Load() && verr != nil {
+		// Taken over: the new holder visits and records; recording a
+		// failure here would push its schedule back.
+		return v.stats, time.Time{}, fmt.Errorf("crawler: source %q: %w", name, errLost)
 	}
 	next := c.record(persist, s, v, start, verr)
 	if verr != nil {
@@ -300,10 +366,11 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool) (V
 // outage), it tries again with a growing pause until it succeeds, ctx ends
 // (shutdown: the lease is then left to expire) or the lease would have
 // expired anyway. A lease left behind after a short outage would keep
-// every process away from the source for up to leaseTTL once the store is
+// every process away from the source for up to its TTL once the store is
 // back.
 func (c *Crawler) releaseLease(ctx context.Context, name, token string) {
 	persist := context.WithoutCancel(ctx)
+	leaseTTL := c.opts.ReclaimAfter
 	deadline := time.Now().Add(leaseTTL)
 	pause := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
@@ -331,21 +398,31 @@ func (c *Crawler) releaseLease(ctx context.Context, name, token string) {
 	}
 }
 
-// keepLease renews the lease until ctx ends; if it is lost, the visit is
-// cancelled.
-func (c *Crawler) keepLease(ctx context.Context, cancel context.CancelFunc, name, token string) {
-	t := time.NewTicker(leaseTTL / 3)
+// keepAlive renews the lease and then touches the delivery (if any),
+// every ReclaimAfter/3, until ctx ends. If either fails, the visit is
+// cancelled: another process may have taken it over (lost is then set),
+// or the store is unreachable, in which case it soon may.
+func (c *Crawler) keepAlive(ctx context.Context, cancel context.CancelFunc, lost *atomic.Bool, name, token string, d *store.Delivery) {
+	ttl := c.opts.ReclaimAfter
+	t := time.NewTicker(ttl / 3)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := c.st.renew(ctx, name, token, leaseTTL); err != nil && ctx.Err() == nil {
-				c.log.Error("lease lost, stopping visit", "source", name, "err", err)
-				cancel()
-				return
+		}
+		err := c.st.renew(ctx, name, token, ttl)
+		if err == nil && d != nil {
+			err = c.opts.Queue.Touch(ctx, *d)
+		}
+		if err != nil && ctx.Err() == nil {
+			if errors.Is(err, errNotOurs) || errors.Is(err, store.ErrNotOwner) {
+				lost.Store(true)
 			}
+			c.log.Error("visit no longer held, stopping it", "source", name, "err", err)
+			cancel()
+			return
 		}
 	}
 }
@@ -465,104 +542,6 @@ func (c *Crawler) Purge(ctx context.Context) (int, error) {
 		}
 	}
 	return total, nil
-}
-
-// purgeEvery is how often Run purges.
-const purgeEvery = time.Hour
-
-// Run visits every source when it is due, at most Options.Workers at once,
-// until ctx is cancelled; then it waits for the visits in progress to stop
-// (they are cancelled too; items not yet handled are offered again on the
-// next start) and returns nil. Schedules are stored, so a restarted
-// crawler resumes where it left off. A failing source is retried later
-// with a growing delay while the others go on.
-func (c *Crawler) Run(ctx context.Context) error {
-	if !c.running.CompareAndSwap(false, true) {
-		return errors.New("crawler: run: already running")
-	}
-	defer c.running.Store(false)
-	next := make(map[string]time.Time, len(c.sources))
-	now := c.opts.Now()
-	for _, s := range c.sources {
-		sc, ok, err := c.st.schedule(ctx, s.cfg.Name)
-		if err != nil {
-			return fmt.Errorf("crawler: run: source %q: %w", s.cfg.Name, err)
-		}
-		if ok {
-			next[s.cfg.Name] = sc.Next
-			continue
-		}
-		iv := time.Duration(s.cfg.Interval)
-		next[s.cfg.Name] = now.Add(max(0, jittered(0, s.cfg.Jitter.span(iv))))
-	}
-	type result struct {
-		name string
-		next time.Time
-	}
-	jobs := make(chan *source)
-	results := make(chan result, len(c.sources))
-	var wg sync.WaitGroup
-	for range c.opts.Workers {
-		wg.Go(func() {
-			for s := range jobs {
-				_, n, err := c.leasedVisit(ctx, s, true)
-				if errors.Is(err, errBusy) {
-					c.log.Debug("source busy elsewhere", "source", s.cfg.Name)
-				}
-				results <- result{s.cfg.Name, n}
-			}
-		})
-	}
-	stop := func() error {
-		close(jobs)
-		wg.Wait()
-		c.log.Info("crawler stopped")
-		return nil
-	}
-	inflight := make(map[string]bool, len(c.sources))
-	lastPurge := time.Time{}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		if time.Since(lastPurge) >= purgeEvery {
-			lastPurge = time.Now()
-			if n, err := c.Purge(ctx); err != nil {
-				c.log.Warn("purge failed", "err", err)
-			} else if n > 0 {
-				c.log.Info("purged expired crawl state", "entries", n)
-			}
-		}
-		now := c.opts.Now()
-		wait := 30 * time.Second
-		for _, s := range c.sources {
-			name := s.cfg.Name
-			if inflight[name] {
-				continue
-			}
-			if d := next[name].Sub(now); d > 0 {
-				wait = min(wait, d)
-				continue
-			}
-			if len(inflight) >= c.opts.Workers {
-				continue // a result will wake the loop
-			}
-			select {
-			case jobs <- s:
-				inflight[name] = true
-			case <-ctx.Done():
-				return stop()
-			}
-		}
-		timer.Reset(max(wait, 10*time.Millisecond))
-		select {
-		case <-ctx.Done():
-			return stop()
-		case r := <-results:
-			delete(inflight, r.name)
-			next[r.name] = r.next
-		case <-timer.C:
-		}
-	}
 }
 
 // visit is one visit of a source: the helpers the kinds share. The

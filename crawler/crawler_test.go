@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler/fixtures"
+	"github.com/leakwatch/leakwatch/store"
+	"github.com/leakwatch/leakwatch/store/storetest"
 )
 
 // runFor runs c until stop returns true or limit passes, and checks that
@@ -199,5 +201,209 @@ func TestNewChecksOptions(t *testing.T) {
 		} else {
 			t.Logf("%s: %v", name, err)
 		}
+	}
+}
+
+// queueCrawler builds a crawler over st with its own consumer name and
+// reclaim timeout, as one process of a fleet.
+func queueCrawler(t *testing.T, st State, h Handler, consumer string, reclaim time.Duration, srcs ...SourceConfig) *Crawler {
+	t.Helper()
+	c, err := New(Options{Sources: srcs, State: st, Handler: h, Logger: testLogger(t).With("consumer", consumer),
+		RetryBackoff: 50 * time.Millisecond, MaxRetryWait: 5 * time.Second, Consumer: consumer, ReclaimAfter: reclaim})
+	if err != nil {
+		t.Fatalf("new crawler: %v", err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// TestRunTakesOverADeadProcessVisit: a process claimed a source from the
+// queue, took its lease, touched the delivery (as leasedVisit does) and
+// died (never renewed, touched or finished either). A live process must leave the source alone until the delivery
+// has been idle for the reclaim timeout, and visit it within twice that.
+func TestRunTakesOverADeadProcessVisit(t *testing.T) {
+	site := fixtures.NewPasteSite()
+	defer site.Close()
+	site.Publish("a", "a paste the dead process never handed over")
+	rs := storetest.StartRedis(t, storetest.StartOptions{})
+	st, err := store.OpenRedis(context.Background(), rs.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	const reclaim = 3 * time.Second
+	src := loopSource("pastes", KindPasteAPI, site.URL+"/api_scraping.php", func(s *SourceConfig) {
+		s.Interval = Duration(time.Hour)
+		s.Jitter = Jitter{Duration: time.Nanosecond}
+	})
+	ctx := context.Background()
+	// The dead process: scheduled, promoted, claimed, leased.
+	if _, err := st.Schedule(ctx, QueueName, "pastes", time.Now().Add(-time.Second), store.ScheduleIfAbsent); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.Promote(ctx, QueueName, time.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.Claim(ctx, QueueName, "dead-process", store.ClaimOptions{ReclaimAfter: reclaim})
+	if err != nil || d == nil {
+		t.Fatalf("claim: %+v %v", d, err)
+	}
+	if ok, err := st.PutIfAbsent(ctx, bucketLease, "pastes", []byte("dead-token"), reclaim); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	died := time.Now() // at or before its last sign of life, the touch after the lease
+	if err := st.Touch(ctx, *d); err != nil {
+		t.Fatal(err)
+	}
+
+	h := &collector{}
+	c := queueCrawler(t, st, h, "live-process", reclaim, src)
+	runFor(t, c, 4*reclaim, func() bool { return len(h.all()) == 1 })
+	hits := site.Hits().Times("/api_scraping.php")
+	if len(hits) == 0 || len(h.all()) != 1 {
+		t.Fatalf("the dead process's source was not visited within %s (%d listings, %d documents)", 4*reclaim, len(hits), len(h.all()))
+	}
+	took := hits[0].Sub(died)
+	t.Logf("taken over %s after the dead process's last sign of life (reclaim timeout %s)", took.Round(time.Millisecond), reclaim)
+	if took < reclaim-5*time.Millisecond { // Redis's idle time is in whole ms
+		t.Errorf("visited %s after the dead process claimed it, before the reclaim timeout %s", took, reclaim)
+	}
+	if took > 2*reclaim {
+		t.Errorf("visited %s after the dead process died, more than twice the reclaim timeout %s", took, reclaim)
+	}
+	qs, err := c.QueueStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qs.Scheduled != 1 || qs.Pending != 0 || qs.Ready != 0 {
+		t.Errorf("queue after the takeover: %+v; want the source scheduled again", qs)
+	}
+}
+
+// TestRunSharesSourcesBetweenProcesses: two processes on one store visit
+// each source once per interval between them, never at once.
+func TestRunSharesSourcesBetweenProcesses(t *testing.T) {
+	st := openRedisState(t, storetest.StartOptions{})
+	var sites []*fixtures.PasteSite
+	var srcs []SourceConfig
+	for i := range 3 {
+		site := fixtures.NewPasteSite()
+		defer site.Close()
+		sites = append(sites, site)
+		site.Publish("p", fmt.Sprintf("shared paste %d", i))
+		srcs = append(srcs, loopSource(fmt.Sprintf("s%d", i), KindPasteAPI, site.URL+"/api_scraping.php", func(s *SourceConfig) {
+			s.Interval = Duration(time.Second)
+			s.Jitter = Jitter{Fraction: 0.01}
+		}))
+	}
+	h := &collector{}
+	a := queueCrawler(t, st, h, "a", 5*time.Second, srcs...)
+	b := queueCrawler(t, st, h, "b", 5*time.Second, srcs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- a.Run(ctx) }()
+	go func() { done <- b.Run(ctx) }()
+	began := time.Now()
+	time.Sleep(5 * time.Second)
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	elapsed := time.Since(began)
+	for i, site := range sites {
+		times := site.Hits().Times("/api_scraping.php")
+		// One visit per interval (less 1% jitter), plus the first.
+		allowed := int(elapsed/(990*time.Millisecond)) + 1
+		if len(times) > allowed || len(times) < 3 {
+			t.Errorf("source s%d listed %d times in %s, want 3 to %d", i, len(times), elapsed, allowed)
+		}
+	}
+	for i := range 3 {
+		if n := len(h.containing(fmt.Sprintf("shared paste %d", i))); n != 1 {
+			t.Errorf("paste %d handed over %d times, want once", i, n)
+		}
+	}
+}
+
+// TestRunDropsAQueuedSourceNotConfigured: a source removed from the
+// configuration (still queued by an older process) is dropped from the
+// queue once delivered, not visited and not looped.
+func TestRunDropsAQueuedSourceNotConfigured(t *testing.T) {
+	page := fixtures.NewPage("<p>kept</p>")
+	defer page.Close()
+	st := openState(t)
+	ctx := context.Background()
+	if _, err := st.Schedule(ctx, QueueName, "removed", time.Now().Add(-time.Minute), store.ScheduleIfAbsent); err != nil {
+		t.Fatal(err)
+	}
+	c := newCrawler(t, st, &collector{}, loopSource("page", KindURL, page.PageURL(), func(s *SourceConfig) {
+		s.Interval = Duration(time.Hour)
+		s.Jitter = Jitter{Duration: time.Nanosecond}
+	}))
+	runFor(t, c, 5*time.Second, func() bool {
+		qs, err := c.QueueStats(ctx)
+		return err == nil && qs.Scheduled == 1 && qs.Ready+qs.Pending == 0 && page.Hits().Count("/page") == 1
+	})
+	qs, err := c.QueueStats(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qs.Scheduled != 1 || qs.Ready+qs.Pending != 0 || qs.Dead != 0 {
+		t.Errorf("queue: %+v; want only the configured source, scheduled", qs)
+	}
+}
+
+// TestRunHandsBackAVisitCutShortByShutdown: a visit in progress when Run
+// is stopped goes back to the schedule due now, for another process to
+// take at once, instead of staying pending for the reclaim timeout.
+func TestRunHandsBackAVisitCutShortByShutdown(t *testing.T) {
+	site := fixtures.NewPasteSite()
+	defer site.Close()
+	for i := range 10 {
+		site.Publish(fmt.Sprint(i), fmt.Sprintf("slow paste %d", i))
+	}
+	st := openState(t)
+	var handled atomic.Int32
+	slow := &collector{fail: func(Document) error {
+		time.Sleep(300 * time.Millisecond)
+		handled.Add(1)
+		return nil
+	}}
+	c := newCrawler(t, st, slow, loopSource("pastes", KindPasteAPI, site.URL+"/api_scraping.php", func(s *SourceConfig) {
+		s.Interval = Duration(time.Hour)
+		s.Jitter = Jitter{Duration: time.Nanosecond}
+	}))
+	runFor(t, c, 10*time.Second, func() bool { return handled.Load() >= 1 })
+	qs, err := c.QueueStats(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if qs.Pending != 0 || qs.Scheduled != 1 || qs.Overdue != 1 {
+		t.Errorf("queue after a shutdown mid-visit: %+v; want the source scheduled and due", qs)
+	}
+}
+
+// TestVisitOnceMovesTheQueuedRun: a manual visit moves the source's queued
+// run to its next due time, so Run does not visit it again at once.
+func TestVisitOnceMovesTheQueuedRun(t *testing.T) {
+	page := fixtures.NewPage("<p>manual</p>")
+	defer page.Close()
+	st := openState(t)
+	ctx := context.Background()
+	if _, err := st.Schedule(ctx, QueueName, "page", time.Now().Add(time.Minute), store.ScheduleIfAbsent); err != nil {
+		t.Fatal(err)
+	}
+	c := newCrawler(t, st, &collector{}, loopSource("page", KindURL, page.PageURL(), func(s *SourceConfig) {
+		s.Interval = Duration(time.Hour)
+	}))
+	visitOnce(t, c, "page")
+	_, next, err := st.Promote(ctx, QueueName, time.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(next); d < 50*time.Minute {
+		t.Errorf("queued run due in %s after a manual visit, want about an hour", d)
 	}
 }

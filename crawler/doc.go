@@ -130,10 +130,13 @@
 // Run visits each source when due (interval ± jitter) with a bounded pool
 // of Options.Workers; a failing source is retried after a growing delay
 // (or after the server's Retry-After) while others go on. Schedules live
-// in the State, so a restarted crawler resumes them, and a lease per
-// source keeps processes sharing one store (Redis) from visiting a source
-// twice at once. Run returns after ctx is cancelled and the visits in
-// progress have stopped. Health reports each source's last success, last
+// in the State, so a restarted crawler resumes them. Processes sharing one
+// store (Redis) share the sources through its work queue (store.Queue; see
+// queue.go): each due source is delivered to one worker, a killed worker's
+// visit is taken over after Options.ReclaimAfter, and a lease per source
+// also keeps manual visits (VisitOnce) from overlapping a queued one. Run
+// returns after ctx is cancelled and the visits in progress have stopped
+// and been handed back to the queue. Health reports each source's last success, last
 // error, consecutive failures and items seen. VisitOnce visits one source
 // now.
 //

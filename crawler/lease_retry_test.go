@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler/fixtures"
+	"github.com/leakwatch/leakwatch/store"
 )
 
-// flakyLeases is a State whose first lease acquisitions fail, as during a
+// flakyLeases is a store whose first lease acquisitions fail, as during a
 // store outage.
 type flakyLeases struct {
-	State
+	*store.Bolt
 	fail atomic.Int32
 }
 
@@ -21,7 +22,7 @@ func (f *flakyLeases) PutIfAbsent(ctx context.Context, bucket, key string, value
 	if bucket == bucketLease && f.fail.Add(-1) >= 0 {
 		return false, errors.New("connection refused")
 	}
-	return f.State.PutIfAbsent(ctx, bucket, key, value, ttl)
+	return f.Bolt.PutIfAbsent(ctx, bucket, key, value, ttl)
 }
 
 // TestRunRetriesALeasedOrUnreachableSourceWithinItsInterval: a process
@@ -36,7 +37,7 @@ func TestRunRetriesALeasedOrUnreachableSourceWithinItsInterval(t *testing.T) {
 		t.Run(tc, func(t *testing.T) {
 			site := fixtures.NewPasteSite()
 			defer site.Close()
-			st := &flakyLeases{State: openState(t)}
+			st := &flakyLeases{Bolt: openState(t)}
 			src := loopSource("pastes", KindPasteAPI, site.URL+"/api_scraping.php", func(s *SourceConfig) {
 				s.Interval = Duration(time.Second)
 				s.Jitter = Jitter{Fraction: 0.05}
@@ -44,7 +45,7 @@ func TestRunRetriesALeasedOrUnreachableSourceWithinItsInterval(t *testing.T) {
 			c := newCrawler(t, st, &collector{}, src)
 			ctx := context.Background()
 			if tc == "leased elsewhere" {
-				if ok, err := c.st.acquire(ctx, "pastes", "another-process", leaseTTL); err != nil || !ok {
+				if ok, err := c.st.acquire(ctx, "pastes", "another-process", time.Minute); err != nil || !ok {
 					t.Fatalf("acquire: %v %v", ok, err)
 				}
 			} else {

@@ -60,6 +60,11 @@ const (
 type Bolt struct {
 	db   *bolt.DB
 	path string
+
+	// qwake holds, per queue, the channel Promote closes to wake the
+	// Claims waiting for a ready entry.
+	qmu   sync.Mutex
+	qwake map[string]chan struct{}
 }
 
 var _ Store = (*Bolt)(nil)

@@ -273,3 +273,55 @@ func TestBoltLeftoversReclaimed(t *testing.T) {
 		t.Errorf("after RemoveSet, %d chunk containers, want 0", n)
 	}
 }
+
+// TestBoltQueuePendingSurvivesReopen: a delivery pending when the process
+// died (the file closed without Done) is still pending when the file is
+// opened again, and is reclaimed once idle for ReclaimAfter.
+func TestBoltQueuePendingSurvivesReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "leakwatch.db")
+	ctx := t.Context()
+	b, err := store.OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := store.ClaimOptions{ReclaimAfter: 300 * time.Millisecond}
+	if _, err := b.Schedule(ctx, "q", "x", time.Now().Add(-time.Minute), store.ScheduleIfAbsent); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Promote(ctx, "q", time.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	d, err := b.Claim(ctx, "q", "old-process", o)
+	if err != nil || d == nil {
+		t.Fatalf("Claim = %+v, %v", d, err)
+	}
+	claimed := time.Now()
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err = store.OpenBolt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	st, err := b.Stats(ctx, "q", time.Now())
+	if err != nil || st.Pending != 1 || len(st.OldestPending) != 1 || st.OldestPending[0].Consumer != "old-process" {
+		t.Fatalf("stats after reopening: %+v, %v; want x pending to old-process", st, err)
+	}
+	var got *store.Delivery
+	for got == nil {
+		if got, err = b.Claim(ctx, "q", "new-process", o); err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(claimed) > 10*time.Second {
+			t.Fatal("not reclaimed within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if since := time.Since(claimed); since < o.ReclaimAfter {
+		t.Errorf("reclaimed %v after the delivery, before ReclaimAfter %v", since, o.ReclaimAfter)
+	}
+	if got.ID != d.ID || got.Deliveries != 2 {
+		t.Errorf("reclaimed %+v, want entry %s's second delivery", got, d.ID)
+	}
+}

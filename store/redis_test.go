@@ -335,3 +335,53 @@ func TestRedisExpiredIndexEntriesReclaimed(t *testing.T) {
 		t.Errorf("outbox index holds %d entries after Scan, %v; want 0", n, err)
 	}
 }
+
+// TestRedisQueueSurvivesRestart: a delivery pending when Redis (with AOF)
+// restarts is still pending after, keeps its idle time's meaning, and is
+// reclaimed by another consumer; a scheduled job keeps its due time.
+func TestRedisQueueSurvivesRestart(t *testing.T) {
+	srv := storetest.StartRedis(t, storetest.StartOptions{AOF: true})
+	ctx := t.Context()
+	r := openRedis(t, srv.URL())
+	o := store.ClaimOptions{ReclaimAfter: 500 * time.Millisecond}
+	past := time.Now().Add(-time.Minute)
+	later := time.Now().Add(time.Hour)
+	for job, due := range map[string]time.Time{"x": past, "y": later} {
+		if _, err := r.Schedule(ctx, "q", job, due, store.ScheduleIfAbsent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := r.Promote(ctx, "q", time.Now(), 10); err != nil {
+		t.Fatal(err)
+	}
+	d, err := r.Claim(ctx, "q", "dies", o)
+	if err != nil || d == nil || d.Job != "x" {
+		t.Fatalf("Claim = %+v, %v", d, err)
+	}
+	srv.Restart()
+	var got *store.Delivery
+	deadline := time.Now().Add(15 * time.Second)
+	for got == nil {
+		got, err = r.Claim(ctx, "q", "survivor", o)
+		if time.Now().After(deadline) {
+			t.Fatalf("pending delivery not reclaimed within 15s of the restart: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got.Job != "x" || got.ID != d.ID || got.Deliveries != 2 {
+		t.Errorf("after the restart, reclaimed %+v; want x's entry %s, second delivery", got, d.ID)
+	}
+	if err := r.Done(ctx, *got, later); err != nil {
+		t.Fatalf("Done after the restart: %v", err)
+	}
+	st, err := r.Stats(ctx, "q", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Scheduled != 2 || st.Pending != 0 || st.Ready != 0 {
+		t.Errorf("stats after the restart: %+v; want x and y scheduled", st)
+	}
+	if _, next, err := r.Promote(ctx, "q", time.Now(), 10); err != nil || next.Sub(later).Abs() > time.Millisecond {
+		t.Errorf("earliest due after the restart = %v, %v; want %v", next, err, later)
+	}
+}

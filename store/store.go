@@ -2,6 +2,10 @@
 // implementations: an embedded one on bbolt (the default: one file, no
 // server) and one on Redis (several workers sharing the work).
 //
+// The contract has three parts: versioned fingerprint sets (SetStore),
+// small namespaced values (KV), and a work queue (Queue) through which
+// workers share the crawl schedule.
+//
 // # What is stored
 //
 // Only what is safe to lose to a thief: fingerprint sets (opaque chunks of
@@ -33,6 +37,10 @@
 //     once; values written during a Scan may or may not be seen.
 //   - Nothing is cached across calls: a value another process wrote is seen
 //     by the next call.
+//   - The work queue keeps each job in one place at a time, delivers it to
+//     one consumer at a time, takes it back from a consumer silent for
+//     the reclaim timeout, and finishes it atomically; see Queue for the
+//     details.
 //
 // Errors that mean "absent" wrap ErrNotFound; every other error means the
 // operation may not have happened and the caller should retry or report it.
@@ -55,6 +63,7 @@ var ErrExists = errors.New("already exists")
 type Store interface {
 	SetStore
 	KV
+	Queue
 	// Close releases the store. It does not delete anything.
 	Close() error
 }
