@@ -210,7 +210,20 @@ func TestCanaryDaemon(t *testing.T) {
 	// The HTTP side of the daemon on the same store, scraped with its
 	// debug log: the status page must show the findings, or the canary
 	// proves nothing about what it serves.
+	// A blind load through the in-process daemon's key service: its
+	// store and its log are searched below like everything else.
+	f.lw.run(0, "keygen", "--oprf", filepath.Join(f.dir, "oprf.key"))
+	tok, _ := f.lw.run(0, "keygen", "--token", "owner", "--tokens", filepath.Join(f.dir, "tokens"), "--token-sets", "*")
+	os.WriteFile(filepath.Join(f.dir, "owner.tok"), []byte(tok), 0o600)
+	f.prependConfig(t, "key_service: {oprf_key: oprf.key, tokens: tokens}\n")
 	p := startInProcess(t, f)
+	out, errOut = f.lw.run(0, "sets", "load", "blind", filepath.Join(f.dir, "customers.csv"), "--blind", "--server", p.base, "--token-file", filepath.Join(f.dir, "owner.tok"),
+		"--schema", "ref=ref,name=name,kana=name,birthdate=birthdate,phone=phone,email=email:strong,postal=postal,address=address,mynumber=mynumber:strong,card=card:strong",
+		"--log-level", "debug", "--log-format", "json")
+	logs.WriteString(out + errOut)
+	if !strings.Contains(out, `loaded set "blind": 2 rows`) || !strings.Contains(p.logs.String(), "blind set committed") {
+		t.Fatalf("blind load: %s%s", out, errOut)
+	}
 	served := map[string][]byte{}
 	for _, path := range []string{"/", "/metrics", "/readyz", "/healthz"} {
 		code, body := p.get(t, path)

@@ -44,6 +44,7 @@ func runScan(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.encoding, "encoding", "", "the documents' encoding (default: detected per document)")
 	fs.IntVar(&o.window, "window", matcher.DefaultWindow, "proximity window in `characters` within which a record's fields count together")
 	fs.Int64Var(&o.maxBody, "max-body", 64<<20, "largest URL body to read, in `bytes` (after decompression)")
+	fs.StringVar(&e.oprfKeyPath, "oprf-key", e.getenv("LEAKWATCH_OPRF_KEY"), "the key service's oprf key `file`, to match sets loaded blind (env LEAKWATCH_OPRF_KEY)")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, `usage: leakwatch scan [--json] [--set NAME]... PATH|URL|-...
 
@@ -75,8 +76,9 @@ func loadMatcher(ctx context.Context, e *env, st store.Store, names []string, op
 	return buildMatcher(ctx, e, st, key, names, opts)
 }
 
-// buildMatcher indexes the named sets (all when none) for matching.
-func buildMatcher(ctx context.Context, e *env, st store.Store, key *fingerprints.Key, names []string, opts matcher.Options) (*matcher.Matcher, error) {
+// buildMatcher indexes the named sets (all when none) for matching, each
+// with the fingerprint function of its mode.
+func buildMatcher(ctx context.Context, e *env, st store.Store, keys *keyring, names []string, opts matcher.Options) (*matcher.Matcher, error) {
 	if len(names) == 0 {
 		sets, err := st.ListSets(ctx)
 		if err != nil {
@@ -98,7 +100,7 @@ func buildMatcher(ctx context.Context, e *env, st store.Store, key *fingerprints
 		if err != nil {
 			return nil, err
 		}
-		fpr, err := key.ForSet(ix.Meta())
+		fpr, err := keys.forSet(ix.Meta())
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,12 @@ type setsLoadOptions struct {
 	noHeader    bool
 	idPattern   string
 	skipInvalid bool
+	// Blind loading through a key service (cmd_sets_load_blind.go).
+	blind     bool
+	server    string
+	tokenFile string
+	pin       string
+	batch     int
 }
 
 func runSetsLoad(ctx context.Context, e *env, args []string) error {
@@ -32,8 +38,19 @@ func runSetsLoad(ctx context.Context, e *env, args []string) error {
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row (use column numbers in --schema)")
 	fs.StringVar(&o.idPattern, "id-pattern", "", "regular `expression` of the operator's ids (for id fields), e.g. 'C[0-9]{8}'")
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "load the valid rows and report invalid ones by reason, instead of stopping")
+	fs.BoolVar(&o.blind, "blind", false, "load blind through a monitor's key service (--server, --token-file): no key needed, no record leaves this machine")
+	fs.StringVar(&o.server, "server", "", "with --blind: the key service's base `URL`, e.g. https://monitor.example.jp")
+	fs.StringVar(&o.tokenFile, "token-file", "", "with --blind: `file` (mode 0600) holding the token the monitor's operator gave you")
+	fs.StringVar(&o.pin, "pin", "", "with --blind: the key service's key `id` (hex); refuse any other key")
+	fs.IntVar(&o.batch, "batch", fingerprints.DefaultBlindBatch, "with --blind: values per evaluation request (at most 4096)")
 	fs.Usage = func() {
-		fmt.Fprintln(e.stderr, "usage: leakwatch sets load NAME FILE|- --schema SPEC [options]\n\nFingerprints the records in FILE as set NAME, replacing the set's previous version atomically.")
+		fmt.Fprintln(e.stderr, `usage: leakwatch sets load NAME FILE|- --schema SPEC [options]
+       leakwatch sets load NAME FILE|- --schema SPEC --blind --server URL --token-file PATH [--pin KEYID]
+
+Fingerprints the records in FILE as set NAME, replacing the set's previous
+version atomically. With --blind, the fingerprints are made by the monitor's
+key service without it seeing any value (docs/blind-loading.md): only
+blinded values, then fingerprints and refs, leave this machine.`)
 		fs.PrintDefaults()
 	}
 	pos, err := e.parse(fs, args)
@@ -47,6 +64,12 @@ func runSetsLoad(ctx context.Context, e *env, args []string) error {
 	if o.schema == "" {
 		return usagef("sets load needs --schema (e.g. --schema 'name=name,phone=phone,email=email:strong')")
 	}
+	if o.blind {
+		return setsLoadBlind(ctx, e, o)
+	}
+	if o.server != "" || o.tokenFile != "" || o.pin != "" {
+		return usagef("--server, --token-file and --pin go with --blind")
+	}
 	return setsLoad(ctx, e, o)
 }
 
@@ -58,26 +81,15 @@ func setsLoad(ctx context.Context, e *env, o setsLoadOptions) error {
 	if err != nil {
 		return err
 	}
-	key, err := e.loadKey()
+	key, err := e.loadFingerprintKey()
 	if err != nil {
 		return err
 	}
-	var in io.Reader = e.stdin
-	var size int64 = -1
-	if o.file != "-" {
-		f, err := os.Open(o.file)
-		if err != nil {
-			return fmt.Errorf("opening records: %w", err)
-		}
-		defer f.Close()
-		if fi, err := f.Stat(); err == nil {
-			if fi.IsDir() {
-				return fmt.Errorf("%s is a directory, not a file of records", o.file)
-			}
-			size = fi.Size()
-		}
-		in = f
+	in, size, closeIn, err := openRecords(e, o.file)
+	if err != nil {
+		return err
 	}
+	defer closeIn()
 	st, err := e.openStore(ctx)
 	if err != nil {
 		return err
@@ -95,8 +107,35 @@ func setsLoad(ctx context.Context, e *env, o setsLoadOptions) error {
 	if err != nil {
 		return err
 	}
+	printLoad(e, res, time.Since(start))
+	return nil
+}
+
+// openRecords opens the owner's file ("-": standard input) and returns its
+// size (-1 when unknown) and how to close it.
+func openRecords(e *env, file string) (io.Reader, int64, func(), error) {
+	if file == "-" {
+		return e.stdin, -1, func() {}, nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("opening records: %w", err)
+	}
+	var size int64 = -1
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			f.Close()
+			return nil, 0, nil, fmt.Errorf("%s is a directory, not a file of records", file)
+		}
+		size = fi.Size()
+	}
+	return f, size, func() { f.Close() }, nil
+}
+
+// printLoad prints what a load did: the set, its fields, the rows skipped
+// and the columns left out.
+func printLoad(e *env, res fingerprints.LoadResult, elapsed time.Duration) {
 	m := res.Meta
-	elapsed := time.Since(start)
 	fmt.Fprintf(e.stdout, "loaded set %q: %d rows, %d fingerprints in %.1fs (%.0f rows/s)\n",
 		m.Name, m.Rows, m.Fingerprints, elapsed.Seconds(), float64(m.Rows)/elapsed.Seconds())
 	for _, f := range m.Fields {
@@ -122,7 +161,6 @@ func setsLoad(ctx context.Context, e *env, o setsLoadOptions) error {
 	if len(res.Unmapped) > 0 {
 		fmt.Fprintf(e.stderr, "leakwatch: note: columns not in the schema were not loaded: %s\n", strings.Join(res.Unmapped, ", "))
 	}
-	return nil
 }
 
 // validSetName keeps set names to what is safe in keys, file names and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -30,6 +31,91 @@ type fleetStatus struct {
 	// Outbox is nil when no notify section is known (no --config).
 	Outbox   *outboxStatus `json:"outbox,omitempty"`
 	Findings int           `json:"findings"`
+	// Queue is the crawl's work queue, shared by the workers.
+	Queue *queueStatus `json:"queue,omitempty"`
+}
+
+// queueStatus is the crawl's work queue as status shows it.
+type queueStatus struct {
+	// ReclaimAfter is the reclaim timeout status judged liveness by
+	// (the configuration's, or the default).
+	ReclaimAfter string `json:"reclaim_after"`
+	// WorkersAlive counts the consumers heard from (a Claim or a Touch)
+	// within ReclaimAfter: an idle worker claims every 2s at most, a busy
+	// one touches every ReclaimAfter/3.
+	WorkersAlive int              `json:"workers_alive"`
+	Consumers    []consumerStatus `json:"consumers"`
+	// Scheduled sources wait for their due time; Overdue of them are due
+	// but not yet in the stream (no promoter runs, or it lags).
+	Scheduled int64 `json:"scheduled"`
+	Overdue   int64 `json:"overdue"`
+	// Ready visits wait for a worker; Pending ones are being visited (or
+	// were, by a worker that died: they are reclaimed). Depth is both.
+	Ready   int64 `json:"ready"`
+	Pending int64 `json:"pending"`
+	Depth   int64 `json:"depth"`
+	// OldestPending is the pending visit queued longest ago.
+	OldestPending *queuePending `json:"oldest_pending,omitempty"`
+	// DeadLetters counts sources taken out of the queue after too many
+	// deliveries (their workers kept dying); DeadSources names the most
+	// recent. `leakwatch sources visit NAME` puts one back.
+	DeadLetters int64    `json:"dead_letters"`
+	DeadSources []string `json:"dead_sources,omitempty"`
+}
+
+type consumerStatus struct {
+	Name     string    `json:"name"`
+	LastSeen time.Time `json:"last_seen"`
+	Alive    bool      `json:"alive"`
+	Pending  int       `json:"pending"`
+}
+
+type queuePending struct {
+	Source      string  `json:"source"`
+	Consumer    string  `json:"consumer"`
+	AgeSeconds  float64 `json:"age_seconds"`
+	IdleSeconds float64 `json:"idle_seconds"`
+	Deliveries  int     `json:"deliveries"`
+}
+
+// summarizeQueue turns the queue's stats into what status shows.
+func summarizeQueue(qs store.QueueStats, now time.Time, reclaim time.Duration) *queueStatus {
+	q := &queueStatus{
+		ReclaimAfter: reclaim.String(), Consumers: []consumerStatus{},
+		Scheduled: qs.Scheduled, Overdue: qs.Overdue, Ready: qs.Ready, Pending: qs.Pending,
+		Depth: qs.Ready + qs.Pending, DeadLetters: qs.Dead,
+	}
+	held := map[string]int{}
+	for _, p := range qs.OldestPending {
+		held[p.Consumer]++
+	}
+	for _, c := range qs.Consumers {
+		alive := now.Sub(c.LastSeen) <= reclaim
+		if alive {
+			q.WorkersAlive++
+		}
+		q.Consumers = append(q.Consumers, consumerStatus{Name: c.Name, LastSeen: c.LastSeen.UTC(), Alive: alive, Pending: held[c.Name]})
+	}
+	if len(qs.OldestPending) > 0 {
+		p := qs.OldestPending[0]
+		for _, e := range qs.OldestPending[1:] {
+			if e.Age > p.Age {
+				p = e
+			}
+		}
+		q.OldestPending = &queuePending{Source: p.Job, Consumer: p.Consumer, AgeSeconds: p.Age.Seconds(),
+			IdleSeconds: p.Idle.Seconds(), Deliveries: p.Deliveries}
+	}
+	if qs.Dead > 0 {
+		seen := map[string]bool{}
+		for _, l := range qs.DeadLetters {
+			if !seen[l.Job] && len(q.DeadSources) < 10 {
+				seen[l.Job] = true
+				q.DeadSources = append(q.DeadSources, l.Job)
+			}
+		}
+	}
+	return q
 }
 
 type sourceStatus struct {
@@ -68,8 +154,10 @@ func runStatus(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stderr, `usage: leakwatch status [--config FILE | --data DIR | --redis URL] [--json]
 
 Shows the state of a store and of the daemons sharing it: the workers alive
-(their heartbeats), the sources and which are overdue, the outbox (with
---config and a notify section) and the number of findings. With the
+(their heartbeats), the crawl's work queue (workers heard from, visits
+ready and pending, the oldest pending visit, dead letters), the sources and
+which are overdue, the outbox (with --config and a notify section) and the
+number of findings. With the
 embedded store the daemon must be stopped (only one process can open it);
 with Redis it runs beside the fleet.`)
 		fs.PrintDefaults()
@@ -181,6 +269,15 @@ func readFleetStatus(ctx context.Context, st store.Store, cfg *daemonConfig, now
 	if err != nil {
 		return nil, fmt.Errorf("counting findings: %w", err)
 	}
+	reclaim := crawler.DefaultReclaimAfter
+	if cfg != nil && cfg.Reclaim > 0 {
+		reclaim = time.Duration(cfg.Reclaim)
+	}
+	qs, err := crawler.ReadQueue(ctx, st, now)
+	if err != nil {
+		return nil, fmt.Errorf("reading the work queue: %w", err)
+	}
+	s.Queue = summarizeQueue(qs, now, reclaim)
 	return s, nil
 }
 
@@ -204,6 +301,30 @@ func printFleetStatus(e *env, s *fleetStatus) {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", w.ID, ago(w.Started), ago(w.LastBeat), w.Sources)
 		}
 		tw.Flush()
+	}
+	if q := s.Queue; q != nil {
+		fmt.Fprintf(e.stdout, "queue:    %d workers alive (heard from within %s), depth %d (%d ready, %d pending), %d scheduled, %d overdue, %d dead letters\n",
+			q.WorkersAlive, q.ReclaimAfter, q.Depth, q.Ready, q.Pending, q.Scheduled, q.Overdue, q.DeadLetters)
+		if p := q.OldestPending; p != nil {
+			fmt.Fprintf(e.stdout, "  oldest pending: %s, queued %s ago, held by %s (idle %s, delivery %d)\n", p.Source,
+				time.Duration(p.AgeSeconds*float64(time.Second)).Round(time.Second), p.Consumer,
+				time.Duration(p.IdleSeconds*float64(time.Second)).Round(time.Second), p.Deliveries)
+		}
+		if len(q.DeadSources) > 0 {
+			fmt.Fprintf(e.stdout, "  dead letters: %s (put one back with: leakwatch sources visit NAME)\n", strings.Join(q.DeadSources, ", "))
+		}
+		if len(q.Consumers) > 0 {
+			tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  CONSUMER\tLAST SEEN\tPENDING\tSTATE")
+			for _, c := range q.Consumers {
+				state := "alive"
+				if !c.Alive {
+					state = "silent"
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", c.Name, ago(c.LastSeen), c.Pending, state)
+			}
+			tw.Flush()
+		}
 	}
 	fmt.Fprintf(e.stdout, "sources:  %d, %d overdue\n", len(s.Sources), s.Overdue)
 	if len(s.Sources) > 0 {

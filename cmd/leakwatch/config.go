@@ -26,6 +26,7 @@ import (
 //	workers: 4                        # sources visited at once
 //	retention: 720h                   # seen items and content hashes
 //	reload: 30s                       # how often set changes are looked for
+//	reclaim: 30s                      # a dead worker's visit is taken over after this
 //	findings_retention: 8760h         # findings and sealed evidence (365 days)
 //	listen: 127.0.0.1:9464            # status page, /metrics, /healthz, /readyz
 //	listen_public: false              # true to allow a non-loopback listen
@@ -36,6 +37,10 @@ import (
 //	    kind: paste-api
 //	    url: https://paste.example/api_scraping.php
 //	    stale_after: 6h               # per source: overrides the global one
+//	key_service:                      # optional: blind loading (docs/blind-loading.md)
+//	  oprf_key: /etc/leakwatch/oprf.key
+//	  tokens: /etc/leakwatch/tokens   # owners' hashed tokens
+//	  evaluations_per_day: 1000000    # per token
 //	notify:                           # optional; see package notify
 //	  smtp: {host: smtp.example.jp, from: leakwatch@example.jp}
 //	  default: {recipients: [security@example.jp], language: ja}
@@ -52,6 +57,7 @@ type daemonConfig struct {
 	Workers           int              `yaml:"workers"`
 	Retention         crawler.Duration `yaml:"retention"`
 	Reload            crawler.Duration `yaml:"reload"`
+	Reclaim           crawler.Duration `yaml:"reclaim"`
 	FindingsRetention crawler.Duration `yaml:"findings_retention"`
 	Listen            string           `yaml:"listen"`
 	ListenPublic      bool             `yaml:"listen_public"`
@@ -60,6 +66,9 @@ type daemonConfig struct {
 	Sources           []daemonSource   `yaml:"sources"`
 	Notify            *notify.Config   `yaml:"notify"`
 	path              string
+
+	// KeyService, when set, serves blind loading (keyservice.go).
+	KeyService *keyServiceConfig `yaml:"key_service"`
 }
 
 // daemonSource is a crawler source with the daemon's own per-source
@@ -162,6 +171,9 @@ func loadDaemonConfig(path string) (*daemonConfig, error) {
 	if c.Notify != nil && c.Notify.SMTP.PasswordFile != "" {
 		c.Notify.SMTP.PasswordFile = rel(c.Notify.SMTP.PasswordFile)
 	}
+	if c.KeyService != nil {
+		c.KeyService.OPRFKey, c.KeyService.Tokens = rel(c.KeyService.OPRFKey), rel(c.KeyService.Tokens)
+	}
 	if err := c.validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -187,6 +199,12 @@ func (c *daemonConfig) validate() error {
 	}
 	if time.Duration(c.Reload) < time.Second {
 		errs = append(errs, errors.New("reload: must be at least 1s"))
+	}
+	if c.Reclaim == 0 {
+		c.Reclaim = crawler.Duration(crawler.DefaultReclaimAfter)
+	}
+	if time.Duration(c.Reclaim) < 3*time.Second {
+		errs = append(errs, errors.New("reclaim: must be at least 3s (a visit shows life every third of it)"))
 	}
 	for _, s := range c.Sets {
 		if err := validSetName(s); err != nil {
@@ -232,6 +250,11 @@ func (c *daemonConfig) validate() error {
 	if c.Notify != nil {
 		if err := c.Notify.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("notify: %w", err))
+		}
+	}
+	if c.KeyService != nil {
+		if err := c.KeyService.validate(); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)

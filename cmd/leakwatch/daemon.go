@@ -12,7 +12,9 @@ package main
 //  4. Bind the HTTP address (listen; loopback unless listen_public), so
 //     a busy port fails the start. Exit 2.
 //  5. Run, until stopped: the crawler (each source on its schedule,
-//     resuming the stored schedule after a restart), the notifier
+//     resuming the stored schedule after a restart, sharing the sources
+//     with the other workers on the same store through its work queue;
+//     a killed worker's visit is taken over after `reclaim`), the notifier
 //     (delivering the outbox), the set watcher (rebuilding the matcher
 //     when a set is loaded, replaced or removed, without a restart; a
 //     removed set stops being matched at once), the stall watcher
@@ -64,6 +66,9 @@ type daemon struct {
 	mailer   *notify.Mailer // stall emails; nil without notify
 	started  time.Time
 	fetch    *fetchMetrics
+	// beat is this process's heartbeat record; its ID is also the
+	// crawler's consumer name in the work queue.
+	beat workerBeat
 
 	stallEmails stallCounters
 	httpLn      net.Listener // nil: no HTTP side
@@ -81,6 +86,9 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 	if e.keyPath == "" {
 		e.keyPath = cfg.Key
 	}
+	if e.oprfKeyPath == "" && cfg.KeyService != nil {
+		e.oprfKeyPath = cfg.KeyService.OPRFKey // to match the sets loaded blind
+	}
 	key, err := e.loadKey()
 	if err != nil {
 		return nil, err
@@ -90,6 +98,7 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 		return nil, err
 	}
 	d := &daemon{cfg: cfg, st: st, started: time.Now(), fetch: newFetchMetrics()}
+	d.beat = newWorkerBeat(d.started, len(cfg.Sources))
 	fail := func(err error) (*daemon, error) {
 		st.Close()
 		return nil, err
@@ -122,6 +131,7 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 	d.crawler, err = crawler.New(crawler.Options{
 		Sources: cfg.crawlerSources(), State: st, Handler: d.pipe, Logger: e.log,
 		Workers: cfg.Workers, Retention: time.Duration(cfg.Retention), Observer: d.fetch,
+		ReclaimAfter: time.Duration(cfg.Reclaim), Consumer: d.beat.ID,
 	})
 	if err != nil {
 		return fail(err)

@@ -24,12 +24,15 @@ type env struct {
 	stdout, stderr io.Writer
 	getenv         func(string) string
 
-	dataDir   string
-	redisURL  string
-	keyPath   string
-	logFormat string
-	logLevel  string
-	log       *slog.Logger
+	dataDir  string
+	redisURL string
+	keyPath  string
+	// oprfKeyPath is the key service's OPRF key (--oprf-key, or the
+	// config's key_service.oprf_key), for matching sets loaded blind.
+	oprfKeyPath string
+	logFormat   string
+	logLevel    string
+	log         *slog.Logger
 }
 
 // command is one verb (or verb group, like "sets").
@@ -224,9 +227,9 @@ func (e *env) openStore(ctx context.Context) (store.Store, error) {
 	return store.OpenBolt(filepath.Join(dir, "leakwatch.db"))
 }
 
-// loadKey loads the fingerprint key, refusing one inside the data
-// directory: the key must never travel with the store.
-func (e *env) loadKey() (*fingerprints.Key, error) {
+// loadFingerprintKey loads the fingerprint key, refusing one inside the
+// data directory: the key must never travel with the store.
+func (e *env) loadFingerprintKey() (*fingerprints.Key, error) {
 	path := e.resolvedKeyPath()
 	if e.redisURL == "" && inside(path, e.resolvedDataDir()) {
 		return nil, withHint(fmt.Errorf("key file %s is inside the data directory %s", path, e.resolvedDataDir()),
@@ -240,6 +243,79 @@ func (e *env) loadKey() (*fingerprints.Key, error) {
 		return nil, err
 	}
 	return k, nil
+}
+
+// loadOPRFKey loads the key service's OPRF key from e.oprfKeyPath, under
+// the fingerprint key's rules (mode 0600, outside the data directory).
+func (e *env) loadOPRFKey() (*fingerprints.OPRFKey, error) {
+	path := e.oprfKeyPath
+	if e.redisURL == "" && inside(path, e.resolvedDataDir()) {
+		return nil, withHint(fmt.Errorf("oprf key file %s is inside the data directory %s", path, e.resolvedDataDir()),
+			"keep the key apart from the store: a thief of the data directory must not get both")
+	}
+	k, err := fingerprints.LoadOPRFKey(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, withHint(err, "create the key service's key with 'leakwatch keygen --oprf %s'", path)
+		}
+		return nil, err
+	}
+	return k, nil
+}
+
+// keyring holds the keys a process matches with: the fingerprint key for
+// keyed sets and, where the key service runs, the OPRF key for sets loaded
+// blind. Either may be missing; a set that needs a missing key is refused
+// with a hint when the matcher is built.
+type keyring struct {
+	keyed    *fingerprints.Key
+	keyedErr error // why keyed is nil
+	oprf     *fingerprints.OPRFKey
+}
+
+// loadKey loads the keys to match with. Without an OPRF key configured it
+// is the fingerprint key, which must load. With one, the OPRF key must
+// load and a missing fingerprint key is fine (a monitor may hold only blind
+// sets) until a keyed set needs it; an unreadable one is still an error.
+func (e *env) loadKey() (*keyring, error) {
+	if e.oprfKeyPath == "" {
+		k, err := e.loadFingerprintKey()
+		if err != nil {
+			return nil, err
+		}
+		return &keyring{keyed: k}, nil
+	}
+	ok, err := e.loadOPRFKey()
+	if err != nil {
+		return nil, err
+	}
+	kr := &keyring{oprf: ok}
+	kr.keyed, err = e.loadFingerprintKey()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	kr.keyedErr = err
+	return kr, nil
+}
+
+// forSet returns the Fingerprinter of a set by its mode: keyed sets hash
+// under the fingerprint key, sets loaded blind under the OPRF key.
+func (k *keyring) forSet(meta store.SetMeta) (fingerprints.Fingerprinter, error) {
+	switch meta.Mode {
+	case fingerprints.ModeKeyed:
+		if k.keyed == nil {
+			return nil, withHint(fmt.Errorf("set %q is keyed and needs the fingerprint key: %w", meta.Name, k.keyedErr),
+				"point --key or LEAKWATCH_KEY (or key in the config) at the key the set was loaded with")
+		}
+		return k.keyed.ForSet(meta)
+	case fingerprints.ModeOPRF:
+		if k.oprf == nil {
+			return nil, withHint(fmt.Errorf("set %q was loaded blind and needs the key service's oprf key (key id %x)", meta.Name, meta.KeyID),
+				"pass --oprf-key PATH (or set key_service.oprf_key in the daemon's config) on the monitor that runs the key service")
+		}
+		return k.oprf.ForSet(meta)
+	}
+	return nil, fmt.Errorf("set %q has unknown mode %q", meta.Name, meta.Mode)
 }
 
 func inside(path, dir string) bool {

@@ -25,9 +25,9 @@ import (
 // the crawl is latency-bound, not CPU-bound), and measures the requests
 // the sites served per second from the publication to the last paste
 // fetched. Per-process `workers` is the number of sources one process
-// visits at once; the lease per source stops two processes from visiting
-// the same one, so more processes help only while there are sources no
-// process is visiting.
+// visits at once; the work queue gives each source to one worker at a
+// time, so more processes help only while there are sources no process is
+// visiting.
 const (
 	benchSites   = 6
 	benchPastes  = 100

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leakwatch/leakwatch/crawler"
 	"github.com/leakwatch/leakwatch/crawler/fixtures"
 	"github.com/leakwatch/leakwatch/store"
 	"github.com/leakwatch/leakwatch/store/storetest"
@@ -37,6 +38,11 @@ type fleet struct {
 
 // fleetInterval is every source's polling interval.
 const fleetInterval = time.Second
+
+// fleetReclaim is the workers' reclaim timeout: long against the noise of
+// a loaded 2-core machine (a live worker shows life every third of it),
+// short enough for the test.
+const fleetReclaim = 4 * time.Second
 
 func newFleet(t *testing.T) *fleet {
 	t.Helper()
@@ -82,6 +88,7 @@ func newFleet(t *testing.T) *fleet {
 	cfg := fmt.Sprintf(`redis: %s
 key: key
 reload: 1s
+reclaim: %s
 sources:
 %snotify:
   smtp:
@@ -95,7 +102,7 @@ sources:
     recipients: [security@example.jp]
     language: en
     rate_limit: 1000
-`, f.redis.URL(), srcs.String(), f.mail.port)
+`, f.redis.URL(), fleetReclaim, srcs.String(), f.mail.port)
 	if err := os.WriteFile(f.config, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -108,55 +115,73 @@ func (f *fleet) start() *daemonProc {
 	return startDaemonProc(f.t, &daemonFixture{dir: f.dir, config: f.config})
 }
 
-// leases returns the sources whose crawl lease is held now.
-func (f *fleet) leases(ctx context.Context) ([]string, error) {
+// queueStats reads the crawl queue's stats from the fleet's Redis.
+func (f *fleet) queueStats(ctx context.Context) (store.QueueStats, error) {
 	st, err := store.OpenRedis(ctx, f.redis.URL())
 	if err != nil {
-		return nil, err
+		return store.QueueStats{}, err
 	}
 	defer st.Close()
-	var held []string
-	err = st.Scan(ctx, "crawl.lease", "", func(k string, _ []byte) error {
-		held = append(held, k)
-		return nil
-	})
-	return held, err
+	return st.Stats(ctx, crawler.QueueName, time.Now())
 }
 
-// killBetweenVisits SIGKILLs a worker at a moment it holds no crawl lease.
-// A worker killed in the middle of a visit keeps that source leased until
-// the lease expires (two minutes, by design: the lease is what stops two
-// processes from visiting one source at once), which is longer than this
-// test. So the worker is first frozen (SIGSTOP); if no lease is held
-// while it is frozen — live workers' visits take milliseconds, a frozen
-// one's lease would stay — it is killed, else thawed and tried again.
-func (f *fleet) killBetweenVisits(ctx context.Context, w *daemonProc) {
-	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		w.cmd.Process.Signal(syscall.SIGSTOP)
-		free := true
-		for range 3 {
-			time.Sleep(150 * time.Millisecond)
-			held, err := f.leases(ctx)
-			if err != nil {
-				f.t.Fatalf("reading leases: %v", err)
-			}
-			if len(held) > 0 {
-				free = false
-				break
-			}
+// pendingOf returns a visit the worker holds in the queue, if any. A
+// worker's consumer name is its heartbeat ID, host/pid/random.
+func pendingOf(qs store.QueueStats, w *daemonProc) (store.PendingEntry, bool) {
+	mark := fmt.Sprintf("/%d/", w.cmd.Process.Pid)
+	for _, p := range qs.OldestPending {
+		if strings.Contains(p.Consumer, mark) {
+			return p, true
 		}
-		if free {
-			if code := w.stop(f.t, syscall.SIGKILL, 10*time.Second); code != -int(syscall.SIGKILL) {
-				f.t.Fatalf("SIGKILL: exit code %d", code)
-			}
-			return
-		}
-		w.cmd.Process.Signal(syscall.SIGCONT)
-		time.Sleep(100 * time.Millisecond)
 	}
-	f.t.Fatal("no moment without a held lease to kill a worker in")
+	return store.PendingEntry{}, false
+}
+
+// killMidVisit SIGKILLs a worker while it holds a visit from the queue,
+// and returns that visit and when the worker was killed. Visits take
+// milliseconds, so the queue is polled until the worker holds one; the
+// worker is then frozen (SIGSTOP), checked to still hold it, and killed.
+func (f *fleet) killMidVisit(ctx context.Context, w *daemonProc) (store.PendingEntry, time.Time) {
+	f.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		qs, err := f.queueStats(ctx)
+		if err != nil {
+			f.t.Fatalf("reading the queue: %v", err)
+		}
+		if _, ok := pendingOf(qs, w); !ok {
+			time.Sleep(2 * time.Millisecond)
+			continue
+		}
+		w.cmd.Process.Signal(syscall.SIGSTOP)
+		if qs, err = f.queueStats(ctx); err != nil {
+			f.t.Fatalf("reading the queue: %v", err)
+		}
+		p, ok := pendingOf(qs, w)
+		if !ok { // finished it just before the freeze
+			w.cmd.Process.Signal(syscall.SIGCONT)
+			continue
+		}
+		killed := time.Now()
+		if code := w.stop(f.t, syscall.SIGKILL, 10*time.Second); code != -int(syscall.SIGKILL) {
+			f.t.Fatalf("SIGKILL: exit code %d", code)
+		}
+		return p, killed
+	}
+	f.t.Fatal("the worker held no visit to be killed in within 20s")
+	return store.PendingEntry{}, time.Time{}
+}
+
+// listings returns the times of a source's listing requests.
+func (f *fleet) listings(source string) []time.Time {
+	if source == "forum" {
+		return f.forum.Hits().Times("/viewforum.php")
+	}
+	var i int
+	if _, err := fmt.Sscanf(source, "pastes-%d", &i); err != nil || i < 0 || i >= len(f.pastes) {
+		f.t.Fatalf("unknown source %q", source)
+	}
+	return f.pastes[i].Hits().Times("/api_scraping.php")
 }
 
 // findingIDs lists the IDs of the findings in the store.
@@ -209,7 +234,8 @@ func emailsByFinding(t *testing.T, msgs [][]byte) (map[string]int, []string) {
 // a replacement started later) and Redis is stopped for two seconds and
 // started again. Every document must become exactly one finding, every
 // finding exactly one email, no source may be visited more often than its
-// interval allows, and the workers must ride out the outage.
+// interval allows, the killed worker's visit must be taken over within
+// twice the reclaim timeout, and the workers must ride out the outage.
 func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 	f := newFleet(t)
 	ctx := context.Background()
@@ -230,12 +256,37 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 		}
 	})
 
-	// Mid-crawl: kill a worker, take Redis away for two seconds, start a
-	// replacement.
+	// Mid-crawl: kill a worker in the middle of a visit; another worker
+	// must take the visit over within twice the reclaim timeout (measured
+	// from the kill to the takeover's listing request). Then take Redis
+	// away for two seconds and start a replacement.
 	time.Sleep(3 * time.Second)
-	f.killBetweenVisits(ctx, workers[0])
-	t.Logf("worker 0 killed at %s", time.Since(began).Round(time.Millisecond))
-	time.Sleep(2 * time.Second)
+	held, killed := f.killMidVisit(ctx, workers[0])
+	t.Logf("worker 0 killed at %s holding the visit of %s (entry %s, idle %s)", killed.Sub(began).Round(time.Millisecond),
+		held.Job, held.ID, held.Idle.Round(time.Millisecond))
+	var pickup time.Duration
+	for pickup == 0 {
+		for _, at := range f.listings(held.Job) {
+			if at.After(killed) {
+				pickup = at.Sub(killed)
+				break
+			}
+		}
+		if pickup == 0 && time.Since(killed) > 4*fleetReclaim {
+			t.Fatalf("the killed worker's visit of %s was not taken over within %s\n%s", held.Job, 4*fleetReclaim, fleetLogs(workers[1:]))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the killed worker's visit of %s was taken over %s after the kill (reclaim timeout %s, bound %s)",
+		held.Job, pickup.Round(time.Millisecond), fleetReclaim, 2*fleetReclaim)
+	if pickup > 2*fleetReclaim {
+		t.Errorf("the killed worker's visit was taken over %s after the kill, more than twice the reclaim timeout (%s)", pickup, 2*fleetReclaim)
+	}
+	if qs, err := f.queueStats(ctx); err != nil {
+		t.Errorf("reading the queue: %v", err)
+	} else if p, ok := pendingOf(qs, workers[0]); ok {
+		t.Errorf("after the takeover, the killed worker still holds %+v", p)
+	}
 	f.redis.Stop()
 	outage := time.Now()
 	time.Sleep(2 * time.Second)
@@ -350,6 +401,11 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 	}
 	if s.Overdue != 0 || len(s.Sources) != 4 || s.Findings != docs || s.Outbox == nil || s.Outbox.Queued != 0 || s.Outbox.Failed != 0 || s.Outbox.Sent < docs {
 		t.Errorf("status of the fleet: %s", out)
+	}
+	// The queue: three live consumers (the killed one is silent), the
+	// four sources in it, none dead-lettered.
+	if q := s.Queue; q == nil || q.WorkersAlive != 3 || q.Scheduled+q.Depth != 4 || q.DeadLetters != 0 || len(q.Consumers) != 4 {
+		t.Errorf("status of the fleet's queue: %s", out)
 	}
 	text, _ := f.lw.run(0, "status", "--config", f.config)
 	t.Logf("leakwatch status:\n%s", text)

@@ -54,7 +54,7 @@ func newWorkerBeat(started time.Time, sources int) workerBeat {
 
 // heartbeat announces the daemon in its store until ctx ends.
 func (d *daemon) heartbeat(ctx context.Context) {
-	heartbeat(ctx, d.st, newWorkerBeat(d.started, len(d.cfg.Sources)), d.pipe.log)
+	heartbeat(ctx, d.st, d.beat, d.pipe.log)
 }
 
 // heartbeat writes the worker's record now and every heartbeatEvery until

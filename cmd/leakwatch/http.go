@@ -21,6 +21,8 @@ import (
 //	/metrics  Prometheus metrics (see metrics.go)
 //	/healthz  200 while the process runs
 //	/readyz   200 when the store answers and a matcher is built, else 503
+//	/oprf/v1/ the key service for blind loading, when key_service is
+//	          configured (keyservice.go: token-authenticated, takes POST)
 //
 // Everything is read-only (GET and HEAD only) and shows nothing raw: stored
 // findings are sanitized, errors are the crawler's own messages, masked
@@ -49,9 +51,16 @@ func (d *daemon) listenHTTP() error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	handler := d.routes()
+	if d.cfg.KeyService != nil {
+		if handler, err = d.mountKeyService(handler); err != nil {
+			ln.Close()
+			return err
+		}
+	}
 	d.httpLn = ln
 	d.httpSrv = &http.Server{
-		Handler:           d.routes(),
+		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,

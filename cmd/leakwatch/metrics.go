@@ -83,7 +83,7 @@ func (d *daemon) newRegistry() *prometheus.Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		d.fetch.requests, d.fetch.bytes, d.fetch.errors, d.fetch.seconds,
-		sourceCollector{d}, matcherCollector{d}, notifyCollector{d},
+		sourceCollector{d}, matcherCollector{d}, notifyCollector{d}, queueCollector{d},
 	)
 	return reg
 }
@@ -237,6 +237,43 @@ func (c notifyCollector) Collect(ch chan<- prometheus.Metric) {
 	if !oldest.IsZero() {
 		ch <- prometheus.MustNewConstMetric(descOldestQueued, prometheus.GaugeValue, unixSeconds(oldest))
 	}
+}
+
+var (
+	descQueueAlive   = desc("leakwatch_queue_workers_alive", "Workers heard from by the crawl queue (a claim or a touch) within the reclaim timeout.")
+	descQueueJobs    = desc("leakwatch_queue_sources", "Sources in the crawl queue by state: scheduled (waiting for their due time), overdue (due, not yet promoted), ready (waiting for a worker), pending (being visited, or held by a dead worker until reclaimed), dead (dead-lettered). ready+pending is the queue depth.", "state")
+	descQueueOldest  = desc("leakwatch_queue_oldest_pending_age_seconds", "How long ago the oldest pending visit entered the queue (0: none pending).")
+	descQueueIdle    = desc("leakwatch_queue_oldest_pending_idle_seconds", "How long the oldest pending visit has gone without a sign of life (0: none pending); reclaimed past the reclaim timeout.")
+	descQueueReclaim = desc("leakwatch_queue_reclaim_after_seconds", "This process's reclaim timeout.")
+)
+
+// queueCollector reports the crawl's work queue, shared by the fleet.
+type queueCollector struct{ d *daemon }
+
+// Describe sends nothing: the collector is unchecked.
+func (queueCollector) Describe(chan<- *prometheus.Desc) {}
+
+// Collect reads the queue's stats.
+func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
+	reclaim := c.d.crawler.ReclaimAfter()
+	ch <- prometheus.MustNewConstMetric(descQueueReclaim, prometheus.GaugeValue, reclaim.Seconds())
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	qs, err := c.d.crawler.QueueStats(ctx)
+	if err != nil {
+		return
+	}
+	q := summarizeQueue(qs, time.Now(), reclaim)
+	ch <- prometheus.MustNewConstMetric(descQueueAlive, prometheus.GaugeValue, float64(q.WorkersAlive))
+	for state, n := range map[string]int64{"scheduled": q.Scheduled, "overdue": q.Overdue, "ready": q.Ready, "pending": q.Pending, "dead": q.DeadLetters} {
+		ch <- prometheus.MustNewConstMetric(descQueueJobs, prometheus.GaugeValue, float64(n), state)
+	}
+	var age, idle float64
+	if p := q.OldestPending; p != nil {
+		age, idle = p.AgeSeconds, p.IdleSeconds
+	}
+	ch <- prometheus.MustNewConstMetric(descQueueOldest, prometheus.GaugeValue, age)
+	ch <- prometheus.MustNewConstMetric(descQueueIdle, prometheus.GaugeValue, idle)
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

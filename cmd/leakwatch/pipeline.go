@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler"
-	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/matcher"
 	"github.com/leakwatch/leakwatch/notify"
 	"github.com/leakwatch/leakwatch/store"
@@ -46,7 +45,7 @@ type storedFinding struct {
 // what it finds, and queues the notifications.
 type pipeline struct {
 	st       store.Store
-	key      *fingerprints.Key
+	key      *keyring // the keys of keyed and blind sets
 	sets     []string
 	window   int
 	notifier *notify.Notifier // nil: findings are only recorded

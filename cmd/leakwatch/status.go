@@ -48,6 +48,9 @@ type statusView struct {
 	OutboxItems   []outboxRow
 	Sent          []sentRow
 	OutboxError   string
+	Queue         *queueStatus
+	QueueError    string
+	QueueOldest   string
 }
 
 type sourceRow struct {
@@ -129,6 +132,17 @@ func (d *daemon) statusView(ctx context.Context) statusView {
 			}
 		}
 		v.Sources = append(v.Sources, row)
+	}
+
+	if qs, err := d.crawler.QueueStats(ctx); err != nil {
+		v.QueueError = "work queue unavailable: " + notify.SanitizeText(err.Error(), 200)
+	} else {
+		v.Queue = summarizeQueue(qs, now, d.crawler.ReclaimAfter())
+		if p := v.Queue.OldestPending; p != nil {
+			v.QueueOldest = fmt.Sprintf("%s, queued %s ago, held by %s (idle %s, delivery %d)", p.Source,
+				fmtDuration(time.Duration(p.AgeSeconds*float64(time.Second))), p.Consumer,
+				fmtDuration(time.Duration(p.IdleSeconds*float64(time.Second))), p.Deliveries)
+		}
 	}
 
 	var all []storedFinding
