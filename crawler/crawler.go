@@ -110,7 +110,22 @@ type Options struct {
 	// Consumer names this process in the queue (default
 	// host/pid/random). It must differ between processes.
 	Consumer string
+	// MaxVisit is the longest one visit may take (default
+	// DefaultMaxVisit). A visit still running then is cancelled and
+	// recorded as failed, so a visit hung on something that never
+	// answers turns into a failing source, visible in its health,
+	// instead of holding the source forever while showing life. It
+	// bounds the whole visit, items included: keep it well above
+	// max_items divided by the source's rate.
+	MaxVisit time.Duration
 }
+
+// DefaultMaxVisit is the default of Options.MaxVisit.
+const DefaultMaxVisit = 30 * time.Minute
+
+// ErrVisitTooLong is wrapped by the error of a visit cancelled because it
+// ran longer than Options.MaxVisit.
+var ErrVisitTooLong = errors.New("visit ran longer than its limit")
 
 // DefaultItemWorkers is the default of Options.ItemWorkers.
 const DefaultItemWorkers = 4
@@ -176,6 +191,9 @@ func New(opts Options) (*Crawler, error) {
 	}
 	if opts.ReclaimAfter <= 0 {
 		opts.ReclaimAfter = DefaultReclaimAfter
+	}
+	if opts.MaxVisit <= 0 {
+		opts.MaxVisit = DefaultMaxVisit
 	}
 	if opts.Queue == nil {
 		opts.Queue, _ = opts.State.(store.Queue)
@@ -331,7 +349,13 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool, d 
 			return VisitStats{}, sc.Next, nil
 		}
 	}
-	vctx, cancel := context.WithCancel(ctx)
+	// The deadline also stops keepAlive, so even a visit stuck in a call
+	// that ignores its context stops showing life and is taken over
+	// after ReclaimAfter.
+	tooLong := fmt.Errorf("%w (%s)", ErrVisitTooLong, c.opts.MaxVisit)
+	dctx, dcancel := context.WithTimeoutCause(ctx, c.opts.MaxVisit, tooLong)
+	defer dcancel()
+	vctx, cancel := context.WithCancel(dctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	var lost atomic.Bool
@@ -342,6 +366,9 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool, d 
 	verr := v.finish(vctx, s.visit(vctx, v))
 	cancel()
 	wg.Wait()
+	if ctx.Err() == nil && errors.Is(context.Cause(dctx), ErrVisitTooLong) {
+		verr = fmt.Errorf("crawler: source %q: %w", name, tooLong)
+	}
 	if ctx.Err() != nil && verr != nil {
 		// shutting down: the visit was cut short, not failed; it stays
 		// due, and what it had not handed over is offered next time.

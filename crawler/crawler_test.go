@@ -2,6 +2,7 @@ package crawler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -405,5 +406,56 @@ func TestVisitOnceMovesTheQueuedRun(t *testing.T) {
 	}
 	if d := time.Until(next); d < 50*time.Minute {
 		t.Errorf("queued run due in %s after a manual visit, want about an hour", d)
+	}
+}
+
+// stuckHandler blocks on its first document until the visit is cancelled
+// (a handler waiting on something that never answers), then accepts.
+type stuckHandler struct {
+	collector
+	stuck atomic.Bool
+}
+
+func (h *stuckHandler) HandleDocument(ctx context.Context, d Document) error {
+	if h.stuck.CompareAndSwap(false, true) {
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.collector.HandleDocument(ctx, d)
+}
+
+// TestVisitLongerThanMaxVisitFails: a visit stuck past MaxVisit is cut
+// short and recorded as a failure naming the limit, so the source shows
+// up as failing instead of silently held; the next visit hands the
+// document over.
+func TestVisitLongerThanMaxVisitFails(t *testing.T) {
+	site := fixtures.NewPasteSite()
+	defer site.Close()
+	site.Publish("a", "a paste whose first handling hangs")
+	st := openState(t)
+	h := &stuckHandler{}
+	c, err := New(Options{Sources: []SourceConfig{loopSource("pastes", KindPasteAPI, site.URL+"/api_scraping.php")},
+		State: st, Handler: h, Logger: testLogger(t), MaxVisit: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	_, err = c.VisitOnce(context.Background(), "pastes")
+	if !errors.Is(err, ErrVisitTooLong) {
+		t.Fatalf("a stuck visit returned %v, want ErrVisitTooLong", err)
+	}
+	if took := time.Since(start); took > 30*time.Second {
+		t.Fatalf("the stuck visit returned after %s", took)
+	}
+	hs, err := c.Health(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs) != 1 || hs[0].ConsecutiveFailures != 1 || !strings.Contains(hs[0].LastError, "visit ran longer than its limit (500ms)") {
+		t.Fatalf("health after the stuck visit: %+v", hs)
+	}
+	if got := visitOnce(t, c, "pastes"); got.New != 1 || len(h.all()) != 1 {
+		t.Fatalf("the next visit: %+v, %d documents; want the paste handed over", got, len(h.all()))
 	}
 }

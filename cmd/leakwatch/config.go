@@ -27,6 +27,7 @@ import (
 //	retention: 720h                   # seen items and content hashes
 //	reload: 30s                       # how often set changes are looked for
 //	reclaim: 30s                      # a dead worker's visit is taken over after this
+//	max_visit: 30m                    # a visit still running then is cancelled and fails
 //	findings_retention: 8760h         # findings and sealed evidence (365 days)
 //	listen: 127.0.0.1:9464            # status page, /metrics, /healthz, /readyz
 //	listen_public: false              # true to allow a non-loopback listen
@@ -58,6 +59,7 @@ type daemonConfig struct {
 	Retention         crawler.Duration `yaml:"retention"`
 	Reload            crawler.Duration `yaml:"reload"`
 	Reclaim           crawler.Duration `yaml:"reclaim"`
+	MaxVisit          crawler.Duration `yaml:"max_visit"`
 	FindingsRetention crawler.Duration `yaml:"findings_retention"`
 	Listen            string           `yaml:"listen"`
 	ListenPublic      bool             `yaml:"listen_public"`
@@ -202,6 +204,12 @@ func (c *daemonConfig) validate() error {
 	}
 	if c.Reclaim == 0 {
 		c.Reclaim = crawler.Duration(crawler.DefaultReclaimAfter)
+	}
+	if c.MaxVisit == 0 {
+		c.MaxVisit = crawler.Duration(crawler.DefaultMaxVisit)
+	}
+	if time.Duration(c.MaxVisit) < time.Second {
+		errs = append(errs, errors.New("max_visit: must be at least 1s"))
 	}
 	if time.Duration(c.Reclaim) < 3*time.Second {
 		errs = append(errs, errors.New("reclaim: must be at least 3s (a visit shows life every third of it)"))

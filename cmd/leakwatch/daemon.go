@@ -131,7 +131,7 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 	d.crawler, err = crawler.New(crawler.Options{
 		Sources: cfg.crawlerSources(), State: st, Handler: d.pipe, Logger: e.log,
 		Workers: cfg.Workers, Retention: time.Duration(cfg.Retention), Observer: d.fetch,
-		ReclaimAfter: time.Duration(cfg.Reclaim), Consumer: d.beat.ID,
+		ReclaimAfter: time.Duration(cfg.Reclaim), Consumer: d.beat.ID, MaxVisit: time.Duration(cfg.MaxVisit),
 	})
 	if err != nil {
 		return fail(err)
