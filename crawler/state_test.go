@@ -63,7 +63,7 @@ func TestHandlerErrorRedeliversNextVisit(t *testing.T) {
 		t.Fatalf("err = %v, want the handler's failure", err)
 	}
 	hs, _ := c.Health(context.Background())
-	if strings.Contains(hs[0].LastError, "4111") || strings.Contains(hs[0].LastError, "refused paste") || !strings.Contains(hs[0].LastError, "handler failed on") {
+	if strings.Contains(hs[0].LastError, "4111111111111111") || strings.Contains(hs[0].LastError, "refused paste") || !strings.Contains(hs[0].LastError, "handler failed on") {
 		t.Fatalf("health error %q must name the failure without page text", hs[0].LastError)
 	}
 	mu.Lock()
