@@ -40,8 +40,10 @@ bench: test-deps
 	@awk '/^BenchmarkScanMixed/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
 	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
 	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
+	     /^BenchmarkDaemonPages/ { for (i = 1; i < NF; i++) if ($$(i+1) == "pages/s") pps = $$i } \
 	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
-	           if (rows) printf "loader: %s rows/s (target 100000: %.2fx)\n", rows, rows / 100000 }' bench.out
+	           if (rows) printf "loader: %s rows/s (target 100000: %.2fx)\n", rows, rows / 100000; \
+	           if (pps) printf "daemon: %s pages/s fetched and matched (target 200: %.2fx)\n", pps, pps / 200 }' bench.out
 
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
