@@ -113,7 +113,7 @@ func appendAddress(dst, src []byte) ([]byte, error) {
 	if postalLen(dst[start:]) == n {
 		return dst[:start], errAddressOnly // a block group that looks like one
 	}
-	if !norm.NFKC.IsNormal(dst[start:]) {
+	if !nfkcStable(dst[start:]) && !norm.NFKC.IsNormal(dst[start:]) {
 		return dst[:start], errAddressUnnorm
 	}
 	return dst, nil
@@ -156,7 +156,7 @@ func cleanAddress(b []byte) (int, error) {
 				lastPos, removed = w, false
 				w++
 				continue
-			case isMark(ru) && (removed || lastPos < 0):
+			case (removed || lastPos < 0) && isMark(ru):
 				// A mark cut off from its letter by removed space: compose it
 				// with a kana, or drop it.
 				if lastPos >= 0 {
@@ -228,9 +228,9 @@ func stripAddressHead(b []byte) int {
 		if k := postalLen(b[q:]); k > 0 && q+k < len(b) && !isASCIIDigit(b[q+k]) && b[q+k] != '-' {
 			q += k
 		}
-		if len(b)-q >= 9 { // the shortest prefecture has 3 runes
+		if len(b)-q >= 9 && prefectureSuffixAt(b[q:]) { // the shortest prefecture has 3 runes
 			for _, pref := range prefectures {
-				if bytes.HasPrefix(b[q:], []byte(pref)) {
+				if b[q+2] == pref[2] && b[q+5] == pref[5] && bytes.HasPrefix(b[q:], []byte(pref)) {
 					q += len(pref)
 					break
 				}
@@ -241,6 +241,22 @@ func stripAddressHead(b []byte) int {
 		}
 		p = q
 	}
+}
+
+// prefectureSuffixAt reports whether 都, 道, 府 or 県 is the third or fourth
+// rune of b (all kanji, so at byte 6 or 9): else no prefecture starts b.
+func prefectureSuffixAt(b []byte) bool {
+	suffix := func(i int) bool {
+		if len(b) < i+3 {
+			return false
+		}
+		switch string(b[i : i+3]) {
+		case "都", "道", "府", "県":
+			return true
+		}
+		return false
+	}
+	return suffix(6) || suffix(9)
 }
 
 // postalLen returns the length of the postal code ("NNN-NNNN" or seven
@@ -308,6 +324,9 @@ func appendAddressBody(dst, s []byte) []byte {
 // placeMarkerLen returns the length of 条, 線 or 地割 at the start of b: the
 // number before them belongs to the locality.
 func placeMarkerLen(b []byte) int {
+	if len(b) < 3 || b[0] != 0xE6 && b[0] != 0xE7 && b[0] != 0xE5 { // 条 線 地割
+		return 0
+	}
 	for _, m := range [...]string{"条", "線", "地割"} {
 		if bytes.HasPrefix(b, []byte(m)) {
 			return len(m)
@@ -320,6 +339,9 @@ func placeMarkerLen(b []byte) int {
 // it part of a place name: 番町, 番丁, or 丁 not followed by 目, a number or
 // the end (八丁堀).
 func literalMarker(b []byte) bool {
+	if len(b) < 3 || b[0] != 0xE7 && b[0] != 0xE4 { // 番 丁
+		return false
+	}
 	switch {
 	case bytes.HasPrefix(b, []byte("番町")), bytes.HasPrefix(b, []byte("番丁")):
 		return true
@@ -357,6 +379,9 @@ func kanjiStartsBlock(b []byte) bool {
 func separatorLen(b []byte) int {
 	if len(b) > 0 && b[0] == '-' {
 		return 1
+	}
+	if len(b) < 3 || b[0] != 0xE4 && b[0] != 0xE7 && b[0] != 0xE5 && b[0] != 0xE3 { // 丁 番 地号 のノ
+		return 0
 	}
 	for _, m := range [...]string{"丁目", "丁", "番地", "番", "号", "の", "ノ"} {
 		if bytes.HasPrefix(b, []byte(m)) {

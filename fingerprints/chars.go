@@ -17,7 +17,7 @@ func appendNFKC(dst, src []byte) []byte {
 	if out, ok := appendNFKCWidth(dst, src); ok {
 		return out
 	}
-	if norm.NFKC.QuickSpan(src) == len(src) { // most kana and kanji
+	if nfkcStable(src) || norm.NFKC.QuickSpan(src) == len(src) { // most kana and kanji
 		return append(dst, src...)
 	}
 	// norm.Form.Append allocates its work buffer on every call; an Iter from
@@ -30,6 +30,43 @@ func appendNFKC(dst, src []byte) []byte {
 	it.Init(norm.NFKC, nil) // do not keep src
 	nfkcIters.Put(it)
 	return dst
+}
+
+// nfkcStable reports, without the normalization tables, whether src holds
+// only ASCII and runes of Japanese text that NFKC leaves alone wherever they
+// stand (stableRune): then src is its own NFKC form. False means nothing.
+func nfkcStable(src []byte) bool {
+	for i := 0; i < len(src); {
+		c := src[i]
+		if c < utf8.RuneSelf {
+			i++
+			continue
+		}
+		// U+3000–U+9FFF are the three-byte sequences led by E3–E9.
+		if c < 0xE3 || c > 0xE9 || i+2 >= len(src) || src[i+1]&0xC0 != 0x80 || src[i+2]&0xC0 != 0x80 {
+			return false
+		}
+		if !stableRune(rune(c&0x0F)<<12 | rune(src[i+1]&0x3F)<<6 | rune(src[i+2]&0x3F)) {
+			return false
+		}
+		i += 3
+	}
+	return true
+}
+
+// stableRune reports whether r is a CJK unified ideograph, a kana letter or
+// one of 、。々〒ー: runes with no decomposition that compose with nothing
+// (TestStableRunes checks each against the norm package).
+func stableRune(r rune) bool {
+	switch {
+	case r >= 0x4E00 && r <= 0x9FFF, r >= 0x3041 && r <= 0x3096, r >= 0x30A1 && r <= 0x30FA:
+		return true
+	}
+	switch r {
+	case 0x3001, 0x3002, 0x3005, 0x3012, 0x30FC:
+		return true
+	}
+	return false
 }
 
 var nfkcIters = sync.Pool{New: func() any { return new(norm.Iter) }}
@@ -92,6 +129,9 @@ func isProlonged(r rune) bool { return r == 0x30FC || r == 0xFF70 }
 // isSpace reports whether r is white space or an invisible separator that
 // normalizers remove (zero-width space, word joiner, byte-order mark).
 func isSpace(r rune) bool {
+	if r > 0x3000 && r < 0xFEFF {
+		return false // kana and kanji: no white space from U+3001 to U+FEFE
+	}
 	switch r {
 	case 0x200B, 0x2060, 0xFEFF:
 		return true
@@ -99,8 +139,19 @@ func isSpace(r rune) bool {
 	return unicode.IsSpace(r)
 }
 
-// isMark reports whether r is a combining mark.
-func isMark(r rune) bool { return unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me) }
+// isMark reports whether r is a combining mark. The ranges of Japanese
+// text are answered without the tables (TestIsMarkFast checks every rune).
+func isMark(r rune) bool {
+	switch {
+	case r < 0x0300:
+		return false
+	case r >= 0x3040 && r <= 0x30FF: // kana: only the combining sound marks
+		return r == 0x3099 || r == 0x309A
+	case r >= 0x4E00 && r <= 0x9FFF: // CJK unified ideographs
+		return false
+	}
+	return unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me)
+}
 
 // isASCIIDigit reports whether c is 0-9.
 func isASCIIDigit(c byte) bool { return c >= '0' && c <= '9' }

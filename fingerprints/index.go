@@ -149,8 +149,32 @@ func (ix *Index) sort() {
 // Lookup returns the hits of a fingerprint's first 64 bits (FP.Key64), or
 // nil. The returned slice must not be modified.
 func (ix *Index) Lookup(key uint64) []Hit {
+	lo, hi := ix.Bucket(key)
+	return ix.LookupBucket(key, lo, hi)
+}
+
+// Bucket returns the bounds of the part of the index a fingerprint's first
+// 64 bits would be in, for LookupBucket. Lookup is Bucket then
+// LookupBucket; apart, a caller can read many buckets' bounds one after
+// another, so that their cache misses overlap.
+func (ix *Index) Bucket(key uint64) (lo, hi uint32) {
 	bk := key >> ix.shift
-	lo, hi := ix.dir[bk], ix.dir[bk+1]
+	return ix.dir[bk], ix.dir[bk+1]
+}
+
+// Touch reads the fingerprint at i of a bucket, as LookupBucket would
+// first, so that a caller can start the cache misses of many lookups
+// before it needs their answers. It returns nothing useful.
+func (ix *Index) Touch(i uint32) uint64 {
+	if int(i) < len(ix.fps) {
+		return ix.fps[i]
+	}
+	return 0
+}
+
+// LookupBucket is Lookup within the bucket [lo, hi) that Bucket returned
+// for key.
+func (ix *Index) LookupBucket(key uint64, lo, hi uint32) []Hit {
 	for i := lo; i < hi; i++ {
 		fp := ix.fps[i]
 		if fp < key {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -81,5 +83,79 @@ func BenchmarkAppendNormalizedASCII(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestIsMarkFast checks isMark's shortcuts against the Unicode tables, and
+// isSpace's against unicode.IsSpace, on every rune.
+func TestIsMarkFast(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if got, want := isMark(r), unicode.In(r, unicode.Mn, unicode.Mc, unicode.Me); got != want {
+			t.Fatalf("isMark(%U) = %v, want %v", r, got, want)
+		}
+		want := unicode.IsSpace(r) || r == 0x200B || r == 0x2060 || r == 0xFEFF
+		if got := isSpace(r); got != want {
+			t.Fatalf("isSpace(%U) = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// TestPrefectureSuffixAt: every prefecture passes the prefilter.
+func TestPrefectureSuffixAt(t *testing.T) {
+	for _, p := range prefectures {
+		if !prefectureSuffixAt([]byte(p + "千代田区")) {
+			t.Errorf("%s: prefilter rejects it", p)
+		}
+	}
+	for _, s := range []string{"千代田区丸の内", "港区芝公園", "札幌市中央区"} {
+		if prefectureSuffixAt([]byte(s)) {
+			t.Errorf("%s: prefilter accepts it", s)
+		}
+	}
+}
+
+// TestStableRunes: each rune stableRune accepts is its own NFKC form, has no
+// combining class and a composition boundary before it, and those without
+// a boundary after them (kana, before the sound marks U+3099 and U+309A,
+// which are not accepted) compose with no accepted rune: so any string of
+// them and ASCII is NFKC. nfkcStable agrees with norm.IsNormal whenever it
+// answers true, and refuses every other rune of U+3000–U+9FFF.
+func TestStableRunes(t *testing.T) {
+	for r := rune(0x3000); r <= 0x9FFF; r++ {
+		b := []byte(string(r))
+		if !stableRune(r) {
+			if nfkcStable(b) {
+				t.Fatalf("nfkcStable accepts %U", r)
+			}
+			continue
+		}
+		p := norm.NFKC.Properties(b)
+		if !bytes.Equal(norm.NFKC.Bytes(b), b) || p.CCC() != 0 || !p.BoundaryBefore() {
+			t.Fatalf("%U: NFKC %q, ccc %d, boundary before %v", r, norm.NFKC.Bytes(b), p.CCC(), p.BoundaryBefore())
+		}
+		if !p.BoundaryAfter() {
+			for r2 := rune(0x20); r2 <= 0x9FFF; r2++ {
+				if (r2 < 0x80 || stableRune(r2)) && (r2 < 0x4E00 || r2%97 == 0) && !norm.NFKC.IsNormalString(string(r)+string(r2)) {
+					t.Fatalf("%U %U compose", r, r2)
+				}
+			}
+		}
+		if !nfkcStable(b) {
+			t.Fatalf("nfkcStable refuses %U", r)
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	pool := []rune("山田太郎千代田区丸の内ヤマダタロウーが々〒、。-1 aZ\u3099\u309aｶﾞ①㍻\u0301é")
+	for i := 0; i < 100_000; i++ {
+		var b []byte
+		for n := r.IntN(12); n > 0; n-- {
+			b = utf8.AppendRune(b, pool[r.IntN(len(pool))])
+		}
+		if n := r.IntN(4); n > 0 && len(b) > n {
+			b = b[:len(b)-n] // cut a rune
+		}
+		if nfkcStable(b) && !norm.NFKC.IsNormal(b) {
+			t.Fatalf("nfkcStable(%q) but not NFKC", b)
+		}
 	}
 }

@@ -2,7 +2,6 @@ package matcher
 
 import (
 	"bytes"
-	"sort"
 	"unicode"
 	"unicode/utf8"
 
@@ -66,7 +65,12 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 		p -= size
 	}
 	add(p, startRun)
-	sort.SliceStable(s.starts, func(i, j int) bool { return s.starts[i].prio < s.starts[j].prio })
+	// By priority, stably (an insertion sort: a handful of starts).
+	for i := 1; i < len(s.starts); i++ {
+		for j := i; j > 0 && s.starts[j].prio < s.starts[j-1].prio; j-- {
+			s.starts[j], s.starts[j-1] = s.starts[j-1], s.starts[j]
+		}
+	}
 	tried := 0
 	for i, st := range s.starts {
 		if tried == maxAddressStarts {
@@ -85,6 +89,9 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 }
 
 func addressRune(r rune) bool {
+	if r >= 0x4E00 && r <= 0x9FFF { // the CJK unified ideographs are Han
+		return true
+	}
 	return unicode.Is(unicode.Han, r) || isKana(r) || isDigitRune(r) || r == '々' || r == 'ヶ' || r == 'ケ' ||
 		r == '-' || r == '－' || r == 'ー' || r == '‐' || r == '−' || r == ' ' || r == '\u3000'
 }

@@ -2,6 +2,8 @@ package matcher
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
@@ -23,6 +25,19 @@ var trigger = func() (t [256]bool) {
 }()
 
 func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
+	if !s.reference {
+		s.batching = true
+		defer func() {
+			s.flush()
+			s.batching = false
+		}()
+	}
+	if len(s.idChunks) < len(s.m.sets) {
+		s.idChunks = make([]idChunk, len(s.m.sets))
+	}
+	for i := range s.idChunks {
+		s.idChunks[i].valid = false // buf is another segment's
+	}
 	i := lo
 	for i < hi {
 		for i < hi && !trigger[buf[i]] {
@@ -46,19 +61,19 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 			switch {
 			case fwDigit(buf, i) >= 0:
 				i = s.numeric(buf, i, base)
-			case bytes.HasPrefix(buf[i:], []byte("＠")):
+			case hasPrefix(buf[i:], "＠"):
 				i = s.email(buf, i, 3, base)
 			default:
 				i++
 			}
 		case c == 0xE5:
-			if bytes.HasPrefix(buf[i:], []byte("元年")) {
+			if hasPrefix(buf[i:], "元年") {
 				i = s.numeric(buf, i, base)
 			} else {
 				i++
 			}
 		case c == 0xE4:
-			if bytes.HasPrefix(buf[i:], []byte("丁目")) {
+			if hasPrefix(buf[i:], "丁目") {
 				i = s.kanjiBlock(buf, i, base)
 			} else {
 				i++
@@ -137,7 +152,7 @@ func sepAt(buf []byte, i int) (int, int) {
 	case '番', 'の':
 		return sepAddr, n
 	case '丁':
-		if bytes.HasPrefix(buf[i+n:], []byte("目")) {
+		if hasPrefix(buf[i+n:], "目") {
 			return sepAddr, n + 3
 		}
 	}
@@ -146,11 +161,11 @@ func sepAt(buf []byte, i int) (int, int) {
 
 // run is a maximal stretch of digits and single separators.
 type run struct {
-	start, end int // bytes
-	pieces     []int
-	era        bool // preceded by an era name or letter
-	plus       bool // preceded by '+'
-	postal     bool // preceded by 〒
+	start, end int   // bytes
+	pieces     []int // the scanner's buffer, until the next run
+	era        bool  // preceded by an era name or letter
+	plus       bool  // preceded by '+'
+	postal     bool  // preceded by 〒
 }
 
 // features of a candidate span.
@@ -192,7 +207,7 @@ func features(buf []byte) feat {
 			i++
 			continue
 		}
-		if bytes.HasPrefix(buf[i:], []byte("日")) || bytes.HasPrefix(buf[i:], []byte("元")) {
+		if hasPrefix(buf[i:], "日") || hasPrefix(buf[i:], "元") {
 			f.seps |= sepDate
 			if buf[i] == 0xE5 { // 元 counts as the year 1
 				f.digits++
@@ -202,7 +217,7 @@ func features(buf []byte) feat {
 				f.groups[f.ngroups-1]++
 				f.first = 1
 			}
-		} else if bytes.HasPrefix(buf[i:], []byte("号")) || bytes.HasPrefix(buf[i:], []byte("地")) {
+		} else if hasPrefix(buf[i:], "号") || hasPrefix(buf[i:], "地") {
 			f.seps |= sepAddr
 		}
 		_, n := utf8.DecodeRune(buf[i:])
@@ -218,8 +233,8 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 	if len(r.pieces) > 0 {
 		// "生年月日 1985/01/02 090-1234-5678": pieces between spaces, and
 		// runs of up to five of them, are candidates of their own.
-		bounds := append([]int{r.start}, r.pieces...)
-		bounds = append(bounds, r.end)
+		bounds := append(append(append(s.bounds[:0], r.start), r.pieces...), r.end)
+		s.bounds = bounds
 		for a := 0; a < len(bounds)-1; a++ {
 			for b := a + 1; b < len(bounds) && b <= a+5; b++ {
 				st, en := bounds[a], bounds[b]
@@ -242,16 +257,21 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 }
 
 func (s *Scanner) readRun(buf []byte, i int) run {
-	r := run{start: i}
+	r := run{start: i, pieces: s.pieces[:0]}
 	j := i
 	digitsSeen := 0
 	for j < len(buf) && j-i < 96 {
+		if c := buf[j]; c >= '0' && c <= '9' {
+			j++
+			digitsSeen++
+			continue
+		}
 		if _, n := digitAt(buf, j); n > 0 {
 			j += n
 			digitsSeen++
 			continue
 		}
-		if j == i && bytes.HasPrefix(buf[j:], []byte("元年")) {
+		if j == i && hasPrefix(buf[j:], "元年") {
 			j += 3 // 元, then 年 as a separator
 			digitsSeen++
 			continue
@@ -260,7 +280,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 		if n == 0 {
 			// A date ends with 日, an address with 号 or 番地.
 			for _, end := range []string{"日", "号", "番地"} {
-				if digitsSeen > 0 && bytes.HasPrefix(buf[j:], []byte(end)) {
+				if digitsSeen > 0 && hasPrefix(buf[j:], end) {
 					j += len(end)
 					break
 				}
@@ -270,7 +290,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 		// A separator must be followed by a digit (or a space then a
 		// digit after a closing parenthesis or 年/月).
 		k := j + n
-		if c == sepAddr && bytes.HasPrefix(buf[j:], []byte("番")) && bytes.HasPrefix(buf[k:], []byte("地")) {
+		if c == sepAddr && hasPrefix(buf[j:], "番") && hasPrefix(buf[k:], "地") {
 			k += 3
 		}
 		if _, dn := digitAt(buf, k); dn == 0 {
@@ -281,7 +301,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 					continue
 				}
 			}
-			if c == sepDate && bytes.HasPrefix(buf[j:], []byte("年")) && bytes.HasPrefix(buf[k:], []byte("元")) {
+			if c == sepDate && hasPrefix(buf[j:], "年") && hasPrefix(buf[k:], "元") {
 				j = k
 				continue
 			}
@@ -297,13 +317,13 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	p := i
 	if p > 0 && (buf[p-1] == '(') {
 		p--
-	} else if bytes.HasSuffix(buf[:p], []byte("（")) {
+	} else if hasSuffix(buf[:p], "（") {
 		p -= 3
 	}
 	if p > 0 && buf[p-1] == '+' {
 		r.plus = true
 		p--
-	} else if bytes.HasSuffix(buf[:p], []byte("＋")) {
+	} else if hasSuffix(buf[:p], "＋") {
 		r.plus = true
 		p -= 3
 	}
@@ -311,8 +331,11 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	if q > 0 && (buf[q-1] == ' ') {
 		q--
 	}
-	for _, era := range []string{"昭和", "平成", "令和", "大正", "明治", "㍼", "㍻", "㋿", "㍽", "㍾"} {
-		if bytes.HasSuffix(buf[:q], []byte(era)) {
+	for _, era := range eraNames {
+		if q == 0 || buf[q-1] < 0x80 {
+			break // every era name ends in a multi-byte character
+		}
+		if hasSuffix(buf[:q], era) {
 			r.era = true
 			p = q - len(era)
 			break
@@ -327,13 +350,16 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			}
 		}
 	}
-	if bytes.HasSuffix(buf[:q], []byte("〒")) {
+	if hasSuffix(buf[:q], "〒") {
 		r.postal = true
 		p = q - len("〒")
 	}
 	r.start = p
+	s.pieces = r.pieces
 	return r
 }
+
+var eraNames = []string{"昭和", "平成", "令和", "大正", "明治", "㍼", "㍻", "㋿", "㍽", "㍾"}
 
 func isASCIILetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
@@ -341,7 +367,7 @@ func skipSpace(buf []byte, i int) int {
 	for i < len(buf) {
 		if buf[i] == ' ' {
 			i++
-		} else if bytes.HasPrefix(buf[i:], []byte("\u3000")) {
+		} else if hasPrefix(buf[i:], "\u3000") {
 			i += 3
 		} else {
 			break
@@ -354,7 +380,7 @@ func trimSpaceRight(buf []byte, lo, hi int) int {
 	for hi > lo {
 		if buf[hi-1] == ' ' {
 			hi--
-		} else if bytes.HasSuffix(buf[lo:hi], []byte("\u3000")) {
+		} else if hasSuffix(buf[lo:hi], "\u3000") {
 			hi -= 3
 		} else {
 			break
@@ -383,7 +409,11 @@ func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 		(f.ngroups == 3 && g[0] == 4 && g[1] <= 2 && g[2] <= 2 && f.seps&(sepSlash|sepDash|sepDot) != 0 && f.seps&(sepAddr|sepParen) == 0) ||
 		(f.ngroups == 1 && f.digits == 8 && f.seps == 0)
 	if dateShape && f.seps&sepAddr == 0 {
-		if s.lookup(fingerprints.Birthdate, span, start, end) {
+		// A date is a birthdate or a date alike (one normalizer), so
+		// without birthdates in any set it is tried as a date at once.
+		if !s.m.hasKind[fingerprints.Birthdate] && !s.reference {
+			s.lookup(fingerprints.Date, span, start, end)
+		} else if s.lookup(fingerprints.Birthdate, span, start, end) {
 			s.lookup(fingerprints.Date, span, start, end)
 		}
 	}
@@ -423,13 +453,111 @@ func blockShape(f feat) bool {
 	return true
 }
 
-// ids looks for the operator's id pattern around a numeric run. The
-// pattern is matched against a copy of the window with full-width ASCII
-// folded (Ｃ００１２ reads as C0012), and a match is looked up as written.
+// ids looks for the operator's id pattern around a numeric run: a match
+// that overlaps the run and lies within 48 bytes of it is looked up as
+// written. The pattern is matched against the text with full-width ASCII
+// folded (Ｃ００１２ reads as C0012). The text is searched in chunks of a
+// few kilobytes (idChunkSize) and their matches kept for the runs that
+// follow, instead of once per run: a CSV row has a dozen runs.
 func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 	if s.costlyPass != 0 {
 		return // looked up in the extraction pass
 	}
+	if s.reference {
+		s.idsInWindow(buf, st, en, base)
+		return
+	}
+	lo, hi := max(st-48, 0), min(en+48, len(buf))
+	for lo > 0 && !utf8.RuneStart(buf[lo]) {
+		lo--
+	}
+	for si := range s.m.sets {
+		if s.m.sets[si].idRe == nil {
+			continue
+		}
+		c := &s.idChunks[si]
+		if !c.valid || lo < c.lo || hi > c.hi {
+			s.searchIDs(buf, si, lo, hi)
+		}
+		// The first match ending after st: runs come in order, so the
+		// search goes on from the last run's.
+		i := c.next
+		if st < c.lastSt {
+			i, _ = slices.BinarySearchFunc(c.matches, st, func(m [2]int, st int) int { return cmp.Compare(m[1], st+1) })
+		}
+		for i < len(c.matches) && c.matches[i][1] <= st {
+			i++
+		}
+		c.next, c.lastSt = i, st
+		for ; i < len(c.matches) && c.matches[i][0] < en; i++ {
+			a, b := c.matches[i][0], c.matches[i][1]
+			if b <= st || a < lo || b > hi {
+				continue // not this run's
+			}
+			s.lookup(fingerprints.ID, buf[a:b], base+int64(a), base+int64(b))
+		}
+	}
+}
+
+// idChunkSize is how far past a run's window its id search reaches, for
+// the runs after it.
+const idChunkSize = 4 << 10
+
+// idChunk is the id matches of one set in buf[lo:hi], in order.
+type idChunk struct {
+	valid   bool
+	lo, hi  int
+	matches [][2]int
+	// next is the first match ending after lastSt, the last run's start.
+	next, lastSt int
+}
+
+// searchIDs searches buf[lo:] for the id pattern of set si, up to hi and
+// on to the end of the line idChunkSize bytes further (or that far).
+func (s *Scanner) searchIDs(buf []byte, si, lo, hi int) {
+	set := &s.m.sets[si]
+	end := min(hi+idChunkSize, len(buf))
+	if end > hi {
+		if nl := bytes.LastIndexByte(buf[hi:end], '\n'); nl >= 0 {
+			end = hi + nl + 1
+		}
+	}
+	for end < len(buf) && !utf8.RuneStart(buf[end]) {
+		end++
+	}
+	c := &s.idChunks[si]
+	*c = idChunk{valid: true, lo: lo, hi: end, matches: c.matches[:0]}
+	text, ident := buf[lo:end], true
+	lit := set.idLit
+	if bytes.IndexByte(text, 0xEF) < 0 {
+		if len(lit) > 0 && !bytes.Contains(text, lit) {
+			return // every match starts with lit
+		}
+	} else {
+		// Full-width ASCII (U+FF01–FF5E) is EF BC xx or EF BD xx, and is
+		// folded; lit's first byte is in the folded text only where it or
+		// its full-width form is in the text.
+		if len(set.idLitFW) > 0 && bytes.IndexByte(text, lit[0]) < 0 && !bytes.Contains(text, set.idLitFW) {
+			return
+		}
+		text, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], text)
+		s.fold, ident = text, false
+		if len(lit) > 0 && !bytes.Contains(text, lit) {
+			return
+		}
+	}
+	for _, loc := range set.idRe.FindAllIndex(text, -1) {
+		a, b := lo+loc[0], lo+loc[1]
+		if !ident {
+			a, b = lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
+		}
+		c.matches = append(c.matches, [2]int{a, b})
+	}
+}
+
+// idsInWindow is ids the straightforward way, matching the pattern in the
+// window of each run: the reference the tests compare ids with.
+func (s *Scanner) idsInWindow(buf []byte, st, en int, base int64) {
 	var folded []byte
 	ident := false // folded is the window itself
 	for si := range s.m.sets {
@@ -443,16 +571,11 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 		}
 		if folded == nil {
 			if bytes.IndexByte(buf[lo:hi], 0xEF) < 0 {
-				// No full-width ASCII (U+FF01–FF5E, all EF BC xx or EF BD
-				// xx): folding would copy the window as it is.
 				folded, ident = buf[lo:hi:hi], true
 			} else {
 				folded, s.foldMap = foldWidth(s.fold[:0], s.foldMap[:0], buf[lo:hi])
 				s.fold = folded
 			}
-		}
-		if lit := s.m.sets[si].idLit; len(lit) > 0 && !bytes.Contains(folded, lit) {
-			continue // every match starts with lit
 		}
 		for _, loc := range re.FindAllIndex(folded, -1) {
 			a, b := lo+loc[0], lo+loc[1]
@@ -502,7 +625,7 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	for st > 0 && i-st < 256 {
 		c := buf[st-1]
 		if c < 0x80 {
-			if isASCIILetter(c) || c >= '0' && c <= '9' || bytes.IndexByte([]byte("._%+-!#$&'*/=?^`{|}~"), c) >= 0 {
+			if localPartByte[c] {
 				st--
 				continue
 			}
@@ -519,7 +642,7 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	for en < len(buf) && en-i < 256 {
 		c := buf[en]
 		if c < 0x80 {
-			if isASCIILetter(c) || c >= '0' && c <= '9' || c == '-' || c == '.' {
+			if domainByte[c] {
 				en++
 				continue
 			}
@@ -545,6 +668,17 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	return max(en, i+1)
 }
 
+// localPartByte and domainByte are the ASCII bytes of an address's local
+// part and domain.
+var localPartByte, domainByte = func() (l, d [256]bool) {
+	for c := 0; c < 0x80; c++ {
+		alnum := isASCIILetter(byte(c)) || c >= '0' && c <= '9'
+		l[c] = alnum || bytes.IndexByte([]byte("._%+-!#$&'*/=?^`{|}~"), byte(c)) >= 0
+		d[c] = alnum || c == '-' || c == '.'
+	}
+	return
+}()
+
 func dotObfuscation(b []byte) int {
 	if len(b) >= 5 && (b[0] == '[' && b[4] == ']' || b[0] == '(' && b[4] == ')') &&
 		b[1]|0x20 == 'd' && b[2]|0x20 == 'o' && b[3]|0x20 == 't' {
@@ -555,4 +689,34 @@ func dotObfuscation(b []byte) int {
 
 func isFullWidthEmailRune(r rune) bool {
 	return r >= '０' && r <= '９' || r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ' || r == '．' || r == '＿' || r == '－' || r == '＋'
+}
+
+// hasPrefix is bytes.HasPrefix for a short constant: most calls fail at
+// the first byte, which a call of the general comparison costs far more
+// than.
+func hasPrefix(b []byte, s string) bool {
+	if len(b) < len(s) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// hasSuffix is bytes.HasSuffix for a short constant, comparing from the
+// end.
+func hasSuffix(b []byte, s string) bool {
+	if len(b) < len(s) {
+		return false
+	}
+	b = b[len(b)-len(s):]
+	for i := len(s) - 1; i >= 0; i-- {
+		if b[i] != s[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
 )
@@ -45,6 +46,7 @@ type Matcher struct {
 	sets      []matcherSet
 	opts      Options
 	anyCostly bool
+	hasKind   [16]bool // some set has fields of the kind
 }
 
 type matcherSet struct {
@@ -53,6 +55,7 @@ type matcherSet struct {
 	fpr     fingerprints.Fingerprinter
 	idRe    *regexp.Regexp
 	idLit   []byte // the literal prefix every match of idRe starts with, if any
+	idLitFW []byte // idLit's first byte in full width, if it has one
 	hasKind [16]bool
 	costly  bool // see Set.Costly
 }
@@ -78,6 +81,9 @@ func New(sets []Set, opts Options) (*Matcher, error) {
 			ms.idRe = re
 			lit, _ := re.LiteralPrefix()
 			ms.idLit = []byte(lit)
+			if len(lit) > 0 && lit[0] >= 0x21 && lit[0] <= 0x7E {
+				ms.idLitFW = utf8.AppendRune(nil, rune(lit[0])-0x21+0xFF01)
+			}
 		}
 		for c := 0; c < s.Index.Columns(); c++ {
 			k, _ := s.Index.Column(uint8(c))
@@ -88,6 +94,9 @@ func New(sets []Set, opts Options) (*Matcher, error) {
 	sort.Slice(m.sets, func(i, j int) bool { return m.sets[i].name < m.sets[j].name })
 	for _, s := range m.sets {
 		m.anyCostly = m.anyCostly || s.costly
+		for k, has := range s.hasKind {
+			m.hasKind[k] = m.hasKind[k] || has
+		}
 	}
 	return m, nil
 }

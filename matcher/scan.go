@@ -43,20 +43,26 @@ type Scanner struct {
 	sorted  []hit // sortHits' other buffer
 	order   []hitOrder
 	cache   map[string]cacheEntry
+	raw     *rawCache
 	tmp     []cachedHit
 	wins    [][2]int
 	starts  []addrStart
+	pieces  []int // readRun's buffer
+	bounds  []int // numeric's buffer
 	toks    []token
 	offs    []int
 	pair    []byte
 	fold    []byte
 	foldMap []int
-	pending []weakRef // weak values near a segment's end, for the next
-	carry   []weakRef
-	weak    []weakRef
+	// idChunks[i] is the id matches of set i around the last runs.
+	idChunks []idChunk
+	pending  []weakRef // weak values near a segment's end, for the next
+	carry    []weakRef
+	weak     []weakRef
 	// interest is the records worth tracking in a segment, sorted.
 	interest []recKey
 	byRec    []recHit // dropLoneHits' buffers
+	byRecTmp []recHit
 	keep     []bool
 	known    recBits // records with an identifying hit in the segment
 	nameTok  fingerprints.NameToken
@@ -65,12 +71,23 @@ type Scanner struct {
 	// costly set i alone, around its own hits; 0 otherwise, when they are
 	// looked up for every set that is not costly.
 	costlyPass int
+	// batching is set while extract runs: see job.
+	batching bool
+	queue    []queued
+	jobs     []job
+	jobFPs   []jobFP
+	touched  uint64 // flush's reads, kept so they are not optimized away
+	// reference makes the scanner take the straightforward paths that the
+	// fast ones must agree with (no raw cache, no batching, ids matched run
+	// by run, a comparison sort in dropLoneHits, every kind tried): for
+	// tests only.
+	reference bool
 }
 
 // Stats counts what a Scanner did, for metrics and benchmarks.
 type Stats struct {
 	Bytes      int64 // text bytes scanned
-	Candidates int64 // candidate values normalized
+	Candidates int64 // candidate values tried (normalized, or found in the raw cache)
 	Lookups    int64 // fingerprints computed and looked up
 	Hits       int64 // field hits
 }
@@ -97,7 +114,7 @@ type cachedHit struct {
 
 // NewScanner returns a Scanner. It is not safe for concurrent use.
 func (m *Matcher) NewScanner() *Scanner {
-	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string]cacheEntry{}, known: newRecBits(m)}
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string]cacheEntry{}, raw: newRawCache(), known: newRecBits(m)}
 	for _, set := range m.sets {
 		s.hashers = append(s.hashers, set.fpr.NewHasher())
 	}
@@ -284,12 +301,18 @@ func (s *Scanner) dropLoneHits(tailStart int64) {
 	for i, h := range s.hits {
 		s.byRec = append(s.byRec, recHit{key: keyOf(h.set, h.rec), pos: h.pos, i: int32(i)})
 	}
-	slices.SortFunc(s.byRec, func(a, b recHit) int {
-		if c := cmp.Compare(a.key, b.key); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.pos, b.pos)
-	})
+	if s.reference {
+		slices.SortFunc(s.byRec, func(a, b recHit) int {
+			if c := cmp.Compare(a.key, b.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.pos, b.pos)
+		})
+	} else {
+		// By key then position: the hits are in order of position, so a
+		// stable sort by key is enough.
+		s.byRec, s.byRecTmp = radixSortByKey(s.byRec, s.byRecTmp)
+	}
 	keep := slices.Grow(s.keep[:0], len(s.hits))[:len(s.hits)]
 	clear(keep)
 	for g := 0; g < len(s.byRec); {
@@ -332,6 +355,45 @@ func (s *Scanner) dropLoneHits(tailStart int64) {
 		}
 	}
 	s.hits = kept
+}
+
+// radixSortByKey sorts a by key, stably, with b as the other buffer (both
+// are returned, sorted first): a least-significant-digit radix sort on the
+// bytes of the keys that are not all alike; a comparison sort, stable
+// too, when a is short.
+func radixSortByKey(a, b []recHit) ([]recHit, []recHit) {
+	if len(a) < 256 {
+		slices.SortStableFunc(a, func(x, y recHit) int { return cmp.Compare(x.key, y.key) })
+		return a, b
+	}
+	and, or := ^recKey(0), recKey(0)
+	for _, r := range a {
+		and &= r.key
+		or |= r.key
+	}
+	b = slices.Grow(b[:0], len(a))[:len(a)]
+	var count [256]int32
+	for shift := uint(0); shift < 64; shift += 8 {
+		if (and^or)>>shift&0xFF == 0 {
+			continue // every key has this digit
+		}
+		clear(count[:])
+		for _, r := range a {
+			count[r.key>>shift&0xFF]++
+		}
+		sum := int32(0)
+		for d, c := range count {
+			count[d] = sum
+			sum += c
+		}
+		for _, r := range a {
+			d := r.key >> shift & 0xFF
+			b[count[d]] = r
+			count[d]++
+		}
+		a, b = b, a
+	}
+	return a, b
 }
 
 // interestingRecords appends to dst the records a weak hit is kept for —
@@ -405,57 +467,235 @@ func (s *Scanner) sortHits() {
 
 // lookup normalizes a candidate as kind k, fingerprints it for every set
 // that has fields of that kind, and records the hits. It reports whether
-// the candidate normalized (so callers can stop trying other forms).
+// the candidate normalized (so callers can stop trying other forms), or
+// false at once when no set has fields of kind k. A candidate written as
+// one before is answered from the raw cache. While batching (extract), the
+// index lookups and the recording of hits wait for flush.
 func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) bool {
+	if !s.m.hasKind[k] && !s.reference {
+		return false // nothing to find: no set has fields of this kind
+	}
+	s.stats.Candidates++
+	if s.reference {
+		norm, err := fingerprints.AppendNormalized(s.norm[:0], k, cand)
+		s.norm = norm
+		if err == nil {
+			s.lookupNorm(k, start, end)
+		}
+		return err == nil
+	}
+	pass := s.passOf(k)
+	h := s.raw.hash(k, pass, cand)
+	if sl := s.raw.get(h, k, pass, cand); sl != nil {
+		if sl.valid {
+			s.emit(k, sl.entry, -1, start, end)
+		}
+		return sl.valid
+	}
 	norm, err := fingerprints.AppendNormalized(s.norm[:0], k, cand)
 	s.norm = norm
-	s.stats.Candidates++
 	if err != nil {
+		s.raw.put(h, k, pass, cand, false, cacheEntry{})
 		return false
 	}
-	s.lookupNorm(k, start, end)
+	if s.batching {
+		nlen := s.cacheKey(k)
+		if e, ok := s.cache[string(s.norm)]; ok {
+			s.raw.put(h, k, pass, cand, true, e)
+			s.emit(k, e, -1, start, end)
+			return true
+		}
+		s.emit(k, cacheEntry{}, s.newJob(k, h, pass, cand, nlen), start, end)
+		return true
+	}
+	e := s.entryOf(k)
+	s.raw.put(h, k, pass, cand, true, e)
+	s.record(k, e, start, end)
 	return true
+}
+
+// passOf is the costly pass a kind's lookups belong to: names and
+// addresses are looked up for costly sets in passes of their own.
+func (s *Scanner) passOf(k fingerprints.Kind) int {
+	if k == fingerprints.Name || k == fingerprints.Address {
+		return s.costlyPass
+	}
+	return 0
 }
 
 // lookupNorm is lookup for a candidate already normalized into s.norm.
 func (s *Scanner) lookupNorm(k fingerprints.Kind, start, end int64) {
-	// The cache key is the canonical form, the kind byte and the pass: names
-	// and addresses are looked up for costly sets in passes of their own.
+	s.record(k, s.entryOf(k), start, end)
+}
+
+// cacheKey turns s.norm, the canonical form of a candidate, into its key in
+// s.cache: the form, the kind byte and the pass. It returns the form's
+// length.
+func (s *Scanner) cacheKey(k fingerprints.Kind) int {
 	nlen := len(s.norm)
+	s.norm = binary.AppendUvarint(append(s.norm, byte(k)), uint64(s.passOf(k)))
+	return nlen
+}
+
+// lookupSets calls f with each set a candidate of kind k is looked up in.
+func (s *Scanner) lookupSets(k fingerprints.Kind, f func(si int)) {
+	pass := s.passOf(k)
 	gated := k == fingerprints.Name || k == fingerprints.Address
-	pass := 0
-	if gated {
-		pass = s.costlyPass
+	for si := range s.m.sets {
+		set := &s.m.sets[si]
+		if !set.hasKind[k] || gated && (set.costly || pass != 0) && pass != si+1 {
+			continue
+		}
+		f(si)
 	}
-	norm := binary.AppendUvarint(append(s.norm, byte(k)), uint64(pass))
-	s.norm = norm
-	e, ok := s.cache[string(norm)]
-	if !ok {
+}
+
+// entryOf returns what the lookup of the candidate normalized into s.norm
+// as kind k finds, from the cache or computed.
+func (s *Scanner) entryOf(k fingerprints.Kind) cacheEntry {
+	nlen := s.cacheKey(k)
+	norm := s.norm
+	if e, ok := s.cache[string(norm)]; ok {
+		return e
+	}
+	s.tmp = s.tmp[:0]
+	s.lookupSets(k, func(si int) {
+		s.stats.Lookups++
+		fp := s.hashers[si].Sum(k, norm[:nlen])
+		s.tmp = s.appendHits(s.tmp, si, k, s.m.sets[si].ix.Lookup(fp.Key64()))
+	})
+	e := s.newEntry(s.tmp)
+	if len(s.cache) < maxCache {
+		s.cache[string(norm)] = e
+	}
+	return e
+}
+
+// appendHits appends to dst the index hits of set si that are of kind k.
+func (s *Scanner) appendHits(dst []cachedHit, si int, k fingerprints.Kind, hits []fingerprints.Hit) []cachedHit {
+	ix := s.m.sets[si].ix
+	for _, h := range hits {
+		if kind, strong := ix.Column(h.Col()); kind == k {
+			dst = append(dst, cachedHit{set: uint16(si), strong: strong, rec: h.Record()})
+		}
+	}
+	return dst
+}
+
+// newEntry returns a cache entry holding a copy of hits.
+func (s *Scanner) newEntry(hits []cachedHit) cacheEntry {
+	var e cacheEntry
+	if len(hits) > 0 {
+		e.hits = append([]cachedHit(nil), hits...)
+	}
+	for _, h := range hits {
+		e.strong = e.strong || h.strong
+	}
+	return e
+}
+
+// Batching. A lookup of a big set's index costs a cache miss or two (the
+// directory, then the fingerprints), and one after another each waits for
+// its own. So extract only fingerprints its candidates and queues them
+// (job), and flush looks them up together, in passes that touch all the
+// directory entries first and then all the fingerprint runs, so that the
+// misses overlap; then it records the hits in the order they were found.
+type job struct {
+	k       fingerprints.Kind
+	hash    uint64 // the raw cache's
+	pass    int
+	raw     []byte // the candidate as written: a slice of the segment
+	key     string // its s.cache key, if the cache has room
+	fp0, fp int    // its fingerprints are s.jobFPs[fp0:fp]
+	entry   cacheEntry
+}
+
+// jobFP is one fingerprint of a job, in one set.
+type jobFP struct {
+	set    int
+	key    uint64
+	lo, hi uint32 // its bucket in the set's index
+}
+
+// queued is a hit-recording waiting for flush: of entry, or of jobs[job]'s
+// entry when job >= 0.
+type queued struct {
+	k          fingerprints.Kind
+	job        int
+	entry      cacheEntry
+	start, end int64
+}
+
+// maxQueued bounds the recordings waiting for flush.
+const maxQueued = 256
+
+// emit records the hits of a lookup now, or queues the recording while
+// batching.
+func (s *Scanner) emit(k fingerprints.Kind, e cacheEntry, job int, start, end int64) {
+	if !s.batching {
+		s.record(k, e, start, end)
+		return
+	}
+	s.queue = append(s.queue, queued{k: k, job: job, entry: e, start: start, end: end})
+	if len(s.queue) >= maxQueued {
+		s.flush()
+	}
+}
+
+// newJob fingerprints the candidate normalized into s.norm (turned into its
+// cache key, the form being s.norm[:nlen]) for the sets to look it up in,
+// queues the job and returns its index.
+func (s *Scanner) newJob(k fingerprints.Kind, h uint64, pass int, raw []byte, nlen int) int {
+	j := job{k: k, hash: h, pass: pass, raw: raw, fp0: len(s.jobFPs)}
+	if len(s.cache) < maxCache {
+		j.key = string(s.norm)
+	}
+	s.lookupSets(k, func(si int) {
+		s.stats.Lookups++
+		fp := s.hashers[si].Sum(k, s.norm[:nlen])
+		s.jobFPs = append(s.jobFPs, jobFP{set: si, key: fp.Key64()})
+	})
+	j.fp = len(s.jobFPs)
+	s.jobs = append(s.jobs, j)
+	return len(s.jobs) - 1
+}
+
+// flush looks up the queued jobs and records the queued hits, in order.
+func (s *Scanner) flush() {
+	fps := s.jobFPs
+	for i := range fps {
+		fps[i].lo, fps[i].hi = s.m.sets[fps[i].set].ix.Bucket(fps[i].key)
+	}
+	var sink uint64
+	for i := range fps {
+		sink += s.m.sets[fps[i].set].ix.Touch(fps[i].lo)
+	}
+	s.touched = sink
+	for ji := range s.jobs {
+		j := &s.jobs[ji]
 		s.tmp = s.tmp[:0]
-		for si := range s.m.sets {
-			set := &s.m.sets[si]
-			if !set.hasKind[k] || gated && (set.costly || pass != 0) && pass != si+1 {
-				continue
-			}
-			s.stats.Lookups++
-			fp := s.hashers[si].Sum(k, norm[:nlen])
-			for _, h := range set.ix.Lookup(fp.Key64()) {
-				kind, strong := set.ix.Column(h.Col())
-				if kind == k {
-					s.tmp = append(s.tmp, cachedHit{set: uint16(si), strong: strong, rec: h.Record()})
-				}
-			}
+		for _, f := range fps[j.fp0:j.fp] {
+			s.tmp = s.appendHits(s.tmp, f.set, j.k, s.m.sets[f.set].ix.LookupBucket(f.key, f.lo, f.hi))
 		}
-		if len(s.tmp) > 0 {
-			e.hits = append([]cachedHit(nil), s.tmp...)
+		j.entry = s.newEntry(s.tmp)
+		if j.key != "" && len(s.cache) < maxCache {
+			s.cache[j.key] = j.entry
 		}
-		for _, h := range e.hits {
-			e.strong = e.strong || h.strong
-		}
-		if len(s.cache) < maxCache {
-			s.cache[string(norm)] = e
-		}
+		s.raw.put(j.hash, j.k, j.pass, j.raw, true, j.entry)
 	}
+	for _, q := range s.queue {
+		e := q.entry
+		if q.job >= 0 {
+			e = s.jobs[q.job].entry
+		}
+		s.record(q.k, e, q.start, q.end)
+	}
+	clear(s.jobs) // drop the references to the segment and the entries
+	s.queue, s.jobs, s.jobFPs = s.queue[:0], s.jobs[:0], s.jobFPs[:0]
+}
+
+// record adds the hits of a candidate's lookup at [start, end).
+func (s *Scanner) record(k fingerprints.Kind, e cacheEntry, start, end int64) {
 	hits := e.hits
 	if len(hits) == 0 {
 		return

@@ -1,0 +1,288 @@
+package matcher
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+	"github.com/leakwatch/leakwatch/matcher/corpus"
+	xunicode "golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// Round 2 of issue #3: the raw cache and the id search by chunks must find
+// exactly what the straightforward paths (Scanner.reference) find.
+
+// scanBoth scans body with a fast scanner and a reference one and fails
+// if their findings differ. The fast scanner is reused across calls, so its
+// raw cache carries values from earlier documents, as in production.
+func scanBoth(t *testing.T, fast, ref *Scanner, name string, body []byte) []Finding {
+	t.Helper()
+	ctx := context.Background()
+	got, err := fast.Scan(ctx, Input{Source: name, R: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	want, err := ref.Scan(ctx, Input{Source: name, R: bytes.NewReader(body)})
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: fast paths found\n%v\nthe reference\n%v", name, got, want)
+	}
+	return got
+}
+
+func referenceScanner(m *Matcher) *Scanner {
+	s := m.NewScanner()
+	s.reference = true
+	return s
+}
+
+// TestFastPathsOnCorpus: every leak and benign document of the corpus,
+// twice (the second time from the raw cache), and mixed corpora with and
+// without people of the set.
+func TestFastPathsOnCorpus(t *testing.T) {
+	set, others := corpus.Population(7, 1000, 5000)
+	m := corpusMatcher(t, set)
+	fast, ref := m.NewScanner(), referenceScanner(m)
+	var docs []corpus.Doc
+	docs = append(docs, corpus.Leaks(11, set, others)...)
+	docs = append(docs, corpus.Benign(12, set, others)...)
+	found := 0
+	for round := 0; round < 2; round++ {
+		for _, d := range docs {
+			found += len(scanBoth(t, fast, ref, d.Name, d.Body))
+		}
+	}
+	// Mixed text with records of the set among the dumps: names, weak
+	// values and ids around hits.
+	people := append(append([]corpus.Person(nil), set[:300]...), others[:300]...)
+	for seed := uint64(0); seed < 3; seed++ {
+		found += len(scanBoth(t, fast, ref, "mixed", corpus.Mixed(seed, 1<<20, people)))
+	}
+	if found == 0 {
+		t.Fatal("vacuous: nothing found")
+	}
+	if st := fast.Stats(); st.Lookups >= ref.Stats().Lookups {
+		t.Errorf("raw cache saved nothing: %d lookups, reference %d", st.Lookups, ref.Stats().Lookups)
+	}
+	t.Logf("%d findings", found)
+}
+
+// TestFastPathsOnMutations scans random mutations of leak documents: pieces
+// cut and spliced, full-width and kanji digits swapped in, ids planted in
+// odd places (inside e-mail addresses, across separators, near the
+// segment's margin), long lines.
+func TestFastPathsOnMutations(t *testing.T) {
+	set, others := corpus.Population(7, 300, 1000)
+	m := corpusMatcher(t, set)
+	fast, ref := m.NewScanner(), referenceScanner(m)
+	docs := corpus.Leaks(13, set, others)
+	r := rand.New(rand.NewPCG(5, 6))
+	inserts := []string{"C", "Ｃ", "０", "１２", "-", "－", " ", "\n", "@", "＠", "年", "月", "日", "丁目", "番", "号", "〒", "昭和", "H", ",", "C0", "CC", "C00012345", "Ｃ０００１２３４５", "ー"}
+	found := 0
+	for iter := 0; iter < 400; iter++ {
+		d := docs[r.IntN(len(docs))]
+		text, err := corpus.Decode(d.Encoding, d.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for len(text) > 0 {
+			n := min(len(text), 1+r.IntN(200))
+			b.WriteString(text[:n])
+			text = text[n:]
+			switch r.IntN(4) {
+			case 0:
+				b.WriteString(inserts[r.IntN(len(inserts))])
+			case 1:
+				p := &set[r.IntN(len(set))]
+				b.WriteString([]string{p.CustomerID, p.Phone, p.Email, p.Name}[r.IntN(4)])
+			}
+		}
+		body := strings.ToValidUTF8(b.String(), "")
+		if iter%50 == 0 {
+			// Past the first segment, so that runs meet the margin.
+			body = strings.Repeat("x", segSize-r.IntN(2000)) + body
+		}
+		found += len(scanBoth(t, fast, ref, fmt.Sprint("mutation-", iter), []byte(body)))
+	}
+	if found == 0 {
+		t.Fatal("vacuous: nothing found")
+	}
+}
+
+// TestIDChunks: ids found by the chunked search, including at chunk edges
+// and in full-width text, and none where the reference finds none.
+func TestIDChunks(t *testing.T) {
+	m := newTestMatcher(t)
+	long := strings.Repeat("長い行です。", 1000) // longer than a chunk, no line break
+	for text, want := range map[string]string{
+		"customer C00012346 tel 03-1234-5678":                                 "c2:id+phone",
+		"顧客番号 Ｃ０００１２３４６ 電話 03-1234-5678":                                      "c2:id+phone",
+		"tel 03-1234-5678" + long + "C00012346 tel 03-1234-5678":              "c2:id+phone",
+		"C00012346" + long + " 03-1234-5678":                                  "",
+		strings.Repeat("C00012347 ", 600) + "customer C00012346 03-1234-5678": "c2:id+phone",
+		"customer C0001234 tel 03-1234-5678":                                  "",
+		"customer xC000123466 tel 03-1234-5678":                               "c2:id+phone",
+	} {
+		got := refsOf(scanString(t, m, text, ""))
+		ref := referenceScanner(m)
+		fs, err := ref.Scan(context.Background(), Input{Source: "doc", R: strings.NewReader(text)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != want || refsOf(fs) != want {
+			t.Errorf("%.60q…: got %q, reference %q, want %q", text, got, refsOf(fs), want)
+		}
+	}
+}
+
+// TestRawCache: a slot is used only for the very candidate it was filled
+// for (same bytes, kind and pass), whatever the hash says; eviction and
+// the arena's reset lose entries, never mix them.
+func TestRawCache(t *testing.T) {
+	c := newRawCache()
+	e := func(rec uint32) cacheEntry { return cacheEntry{hits: []cachedHit{{rec: rec}}} }
+	const h = 12345 // one hash for everything: every lookup collides
+	c.put(h, fingerprints.Phone, 0, []byte("090-1234-5678"), true, e(1))
+	c.put(h, fingerprints.Phone, 0, []byte("090-1234-5679"), true, e(2))
+	c.put(h, fingerprints.Postal, 0, []byte("090-1234-5678"), false, cacheEntry{})
+	c.put(h, fingerprints.Name, 1, []byte("山田太郎"), true, e(3))
+	for _, x := range []struct {
+		k    fingerprints.Kind
+		pass int
+		raw  string
+		rec  int // -1: no slot; 0: not valid
+	}{
+		{fingerprints.Phone, 0, "090-1234-5678", 1},
+		{fingerprints.Phone, 0, "090-1234-5679", 2},
+		{fingerprints.Postal, 0, "090-1234-5678", 0},
+		{fingerprints.Name, 1, "山田太郎", 3},
+		{fingerprints.Name, 0, "山田太郎", -1},
+		{fingerprints.Phone, 0, "090-1234-567", -1},
+		{fingerprints.Email, 0, "090-1234-5678", -1},
+	} {
+		sl := c.get(h, x.k, x.pass, []byte(x.raw))
+		switch {
+		case x.rec < 0 && sl != nil:
+			t.Errorf("%s %q pass %d: got a slot", x.k, x.raw, x.pass)
+		case x.rec < 0:
+		case sl == nil:
+			t.Errorf("%s %q pass %d: no slot", x.k, x.raw, x.pass)
+		case x.rec == 0 && sl.valid:
+			t.Errorf("%s %q: valid", x.k, x.raw)
+		case x.rec > 0 && (!sl.valid || sl.entry.hits[0].rec != uint32(x.rec)):
+			t.Errorf("%s %q: got %+v, want record %d", x.k, x.raw, sl, x.rec)
+		}
+	}
+	// Values past the four probes are dropped, but every rawEvictEvery-th
+	// takes the home slot.
+	for i := 1; i <= rawEvictEvery; i++ {
+		raw := []byte(fmt.Sprint("03-1234-000", i))
+		c.put(h, fingerprints.Phone, 0, raw, true, e(uint32(10+i)))
+		sl := c.get(h, fingerprints.Phone, 0, raw)
+		if i < rawEvictEvery && sl != nil {
+			t.Errorf("put %d: stored", i)
+		}
+		if i == rawEvictEvery && (sl == nil || sl.entry.hits[0].rec != uint32(10+i)) {
+			t.Errorf("put %d: got %+v", i, sl)
+		}
+	}
+	if sl := c.get(h, fingerprints.Phone, 0, []byte("090-1234-5678")); sl != nil {
+		t.Errorf("evicted value still there: %+v", sl)
+	}
+	// Many values: the table grows to its bound, the arena resets, and
+	// every value found is its own.
+	r := rand.New(rand.NewPCG(1, 1))
+	for i := 0; i < 300_000; i++ {
+		raw := []byte(fmt.Sprint("value-", r.IntN(200_000), strings.Repeat("x", r.IntN(40))))
+		h := c.hash(fingerprints.ID, 0, raw)
+		if sl := c.get(h, fingerprints.ID, 0, raw); sl != nil {
+			if got := string(c.arena[sl.off : sl.off+sl.n]); got != string(raw) {
+				t.Fatalf("slot of %q holds %q", raw, got)
+			}
+			continue
+		}
+		c.put(h, fingerprints.ID, 0, raw, true, cacheEntry{})
+	}
+	if len(c.slots) != maxRawSlots || len(c.tags) != maxRawSlots || len(c.arena) > rawArenaSize {
+		t.Errorf("%d slots, arena %d bytes", len(c.slots), len(c.arena))
+	}
+}
+
+// TestFastUTF8 compares fastUTF8 with the plain decoder call by call (the
+// same counts, error and bytes) and through readers, on valid text, broken
+// bytes and text cut anywhere.
+func TestFastUTF8(t *testing.T) {
+	plain := xunicode.UTF8.NewDecoder()
+	fast := fastUTF8{xunicode.UTF8.NewDecoder()}
+	r := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"a", "1", " ", "\n", "山田", "ｶﾞ", "😀", "\xe3", "\xe3\x81", "\x80", "\xff", "\xf0\x9f", "\xed\xa0\x80", "\xc0\xaf", "é"}
+	for i := 0; i < 20_000; i++ {
+		var b []byte
+		for n := r.IntN(20); n > 0; n-- {
+			p := pieces[r.IntN(len(pieces))]
+			if r.IntN(3) > 0 {
+				p = pieces[r.IntN(5)] // mostly valid
+			}
+			b = append(b, p...)
+		}
+		atEOF := r.IntN(2) == 0
+		dst1, dst2 := make([]byte, r.IntN(len(b)+8)), make([]byte, 0)
+		dst2 = append(dst2, dst1...)
+		n1, m1, err1 := plain.Transform(dst1, b, atEOF)
+		n2, m2, err2 := fast.Transform(dst2, b, atEOF)
+		if n1 != n2 || m1 != m2 || err1 != err2 || !bytes.Equal(dst1[:n1], dst2[:n2]) {
+			t.Fatalf("%q atEOF %v dst %d: plain %d %d %v %q, fast %d %d %v %q", b, atEOF, len(dst1), n1, m1, err1, dst1[:n1], n2, m2, err2, dst2[:n2])
+		}
+		want, err := io.ReadAll(transform.NewReader(iotest.HalfReader(bytes.NewReader(b)), xunicode.UTF8.NewDecoder()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), fastUTF8{xunicode.UTF8.NewDecoder()}))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%q: read %q (%v), want %q", b, got, err, want)
+		}
+	}
+}
+
+// TestRadixSortByKey: hits in order of position come out in order of key
+// then position, as dropLoneHits' comparison sort orders them, at every
+// length (both the short and the radix path) and spread of keys.
+func TestRadixSortByKey(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var buf []recHit
+	for iter := 0; iter < 300; iter++ {
+		n := r.IntN(3000)
+		recs, sets := 1+r.IntN(1<<r.IntN(26)), 1+r.IntN(3)
+		var a []recHit
+		pos := int64(0)
+		for i := 0; i < n; i++ {
+			pos += int64(r.IntN(3))
+			a = append(a, recHit{key: keyOf(uint16(r.IntN(sets)), uint32(r.IntN(recs))), pos: pos, i: int32(i)})
+		}
+		want := slices.Clone(a)
+		slices.SortFunc(want, func(x, y recHit) int {
+			if c := cmp.Compare(x.key, y.key); c != 0 {
+				return c
+			}
+			return cmp.Compare(x.i, y.i)
+		})
+		var got []recHit
+		got, buf = radixSortByKey(a, buf)
+		if !slices.Equal(got, want) {
+			t.Fatalf("iteration %d (%d hits): wrong order", iter, n)
+		}
+	}
+}
