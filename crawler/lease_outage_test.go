@@ -55,9 +55,17 @@ func TestLeaseReleasedAfterAStoreOutageDuringAVisit(t *testing.T) {
 	if v, err := st.Get(ctx, bucketLease, "pastes"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("lease still held after the outage: %q, %v", v, err)
 	}
-	// The source is free: the next visit hands the paste over again.
-	visitOnce(t, c, "pastes")
-	if n := len(col.all()); n != 2 {
-		t.Fatalf("the paste was handed over %d times, want 2 (once before the outage, once after)", n)
+	// The source is free: the next visit fetches the paste again. It is
+	// handed over again unless the content hash, written with its own
+	// deadline, made it through once Redis was back (go-redis retries),
+	// in which case it is recognised as already handled. Either way it
+	// was handled, and the seen key is now written.
+	stats := visitOnce(t, c, "pastes")
+	n := len(col.all())
+	if !(n == 2 && stats.New == 1) && !(n == 1 && stats.Duplicates == 1) {
+		t.Fatalf("after the outage: handed over %d times in all, next visit %+v; want a second hand-over or a duplicate", n, stats)
+	}
+	if again := visitOnce(t, c, "pastes"); again.Skipped != 1 || again.New+again.Duplicates != 0 {
+		t.Fatalf("a third visit: %+v; want the paste skipped as seen", again)
 	}
 }
