@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,29 @@ import (
 
 	"github.com/leakwatch/leakwatch/crawler/fixtures"
 )
+
+// EnvSoakProfiles names the environment variable naming a directory where
+// TestSoak writes heap profiles after its warm-up and at its end, for
+// `go tool pprof -base DIR/heap-after-warmup.pprof DIR/heap-end.pprof`.
+const EnvSoakProfiles = "LEAKWATCH_SOAK_PROFILES"
+
+// writeHeapProfile writes a heap profile named heap-NAME.pprof to the
+// directory EnvSoakProfiles names, if it is set.
+func writeHeapProfile(t *testing.T, name string) {
+	dir := os.Getenv(EnvSoakProfiles)
+	if dir == "" {
+		return
+	}
+	runtime.GC()
+	f, err := os.Create(filepath.Join(dir, "heap-"+name+".pprof"))
+	if err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		t.Fatalf("heap profile: %v", err)
+	}
+}
 
 // EnvSoak names the environment variable that sets TestSoak's duration
 // ("1h"); without it TestSoak runs for soakShort.
@@ -152,6 +177,7 @@ func TestSoak(t *testing.T) {
 
 	start := time.Now()
 	time.Sleep(warmup)
+	writeHeapProfile(t, "after-warmup")
 	var heap []uint64
 	var ms runtime.MemStats
 	for time.Since(start) < dur {
@@ -160,6 +186,7 @@ func TestSoak(t *testing.T) {
 		runtime.ReadMemStats(&ms)
 		heap = append(heap, ms.HeapInuse)
 	}
+	writeHeapProfile(t, "end")
 	cancel()
 	wg.Wait()
 	if err := <-runErr; err != nil {
