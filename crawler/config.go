@@ -385,7 +385,7 @@ func (s *SourceConfig) Validate() error {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return bad("url", "scheme must be http or https")
 	}
-	if u.Host == "" {
+	if u.Hostname() == "" { // "http://:80/" has a port but no host
 		return bad("url", "missing host")
 	}
 	if u.User != nil {
@@ -402,7 +402,7 @@ func (s *SourceConfig) Validate() error {
 	if s.Jitter == (Jitter{}) {
 		s.Jitter = Jitter{Fraction: DefaultJitter}
 	}
-	if s.Jitter.Fraction < 0 || s.Jitter.Fraction >= 1 {
+	if !(s.Jitter.Fraction >= 0 && s.Jitter.Fraction < 1) { // NaN too
 		return bad("jitter", "fraction must be at least 0 and below 1")
 	}
 	if s.Jitter.Duration < 0 || s.Jitter.Duration >= iv {

@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 )
 
@@ -133,12 +134,7 @@ func visitFeed(ctx context.Context, v *visit) error {
 		if !ok {
 			continue
 		}
-		link := ""
-		if e.link != "" {
-			if lu, err := p.URL.Parse(e.link); err == nil {
-				link = lu.String()
-			}
-		}
+		link := entryLink(p.URL, e.link)
 		if !(cfg.UseContent && e.content != "") && link == "" {
 			continue
 		}
@@ -147,6 +143,20 @@ func visitFeed(ctx context.Context, v *visit) error {
 		}
 	}
 	return pool.Close(nil)
+}
+
+// entryLink resolves an entry's link against the feed's URL. Only an
+// http(s) URL with a host is kept: the fetcher refuses anything else, and
+// an entry that failed at every visit would fail the source for good.
+func entryLink(feed *url.URL, link string) string {
+	if link == "" {
+		return ""
+	}
+	lu, err := feed.Parse(link)
+	if err != nil || (lu.Scheme != "http" && lu.Scheme != "https") || lu.Hostname() == "" {
+		return ""
+	}
+	return lu.String()
 }
 
 // feedEntryDocument delivers one entry: its content from the feed (with

@@ -152,6 +152,12 @@ func loadDaemonConfig(path string) (*daemonConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
+	return parseDaemonConfig(path, data)
+}
+
+// parseDaemonConfig decodes and validates the contents of the config file
+// at path, which names it in errors and anchors relative paths.
+func parseDaemonConfig(path string, data []byte) (*daemonConfig, error) {
 	var c daemonConfig
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
