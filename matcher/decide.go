@@ -16,6 +16,7 @@ type hit struct {
 	start  int64 // byte offsets in the text
 	end    int64
 	pos    int64 // character offset of start
+	row    int64 // 1 + the byte offset of its line's start if that line is a row (lineOf), else 0
 }
 
 type recKey uint64
@@ -26,8 +27,23 @@ func keyOf(set uint16, rec uint32) recKey { return recKey(set)<<32 | recKey(rec)
 // it has a strong field, or two fields of distinct kinds of which at least
 // one identifies (so a birthdate and a postal code that happen to coincide
 // do not report it, and one record's name next to another's phone reports
-// neither). Checking pairs suffices: if the kinds within the window of a hit
-// qualify, some pair of them within the window does.
+// neither).
+//
+// In a table a record is a row. A weak field (birthdate, postal code)
+// corroborates only fields that are placed with it as one record's would
+// be (sameRecordPlace): when both lie on rows of a table (lineOf: lines of
+// delimited fields), only a field of the same row. A dump of strangers
+// holds, within any window, namesakes of set records on some rows and set
+// records' postal codes and birthdates (shared by many people) on others;
+// a set record's own row holds its name and its postal code side by side.
+// Two identifying fields keep the window rule across rows (a phone and a
+// name of one record rarely coincide by chance, and a dump split over
+// lines must still be found), and so does every pair with a field that is
+// not on a row: prose, key–value listings with a field per line (氏名: …
+// then 生年月日: …), pretty-printed JSON.
+//
+// Checking pairs suffices: if the kinds that a hit may pair with within
+// its window qualify, some pair of the hit and one of them does.
 type decider struct {
 	window    int64
 	states    map[recKey]*recState
@@ -103,7 +119,7 @@ func (d *decider) add(h hit) {
 	strong := h.strong
 	lo, hi := h.start, h.end
 	for _, o := range st.hits {
-		if abs(o.pos-h.pos) > d.window {
+		if abs(o.pos-h.pos) > d.window || !sameRecordPlace(&h, &o) {
 			continue
 		}
 		kinds |= 1 << o.kind
@@ -116,7 +132,7 @@ func (d *decider) add(h hit) {
 		return
 	}
 	for _, o := range st.hits {
-		if abs(o.pos-h.pos) <= d.window && (o.strong || kinds&identifyingMask != 0) {
+		if abs(o.pos-h.pos) <= d.window && sameRecordPlace(&h, &o) && (o.strong || kinds&identifyingMask != 0) {
 			lo, hi = min(lo, o.start), max(hi, o.end)
 		}
 	}
@@ -128,6 +144,13 @@ func (d *decider) add(h hit) {
 	f.kinds |= kinds
 	f.strong = f.strong || strong
 	f.start, f.end = min(f.start, lo), max(f.end, hi)
+}
+
+// sameRecordPlace reports whether two hits of one record may count
+// together by where they are: not when both are on rows of a table, on
+// different rows, and one of them is weak.
+func sameRecordPlace(a, b *hit) bool {
+	return a.row == 0 || b.row == 0 || a.row == b.row || a.kind.Identifying() && b.kind.Identifying()
 }
 
 // sweep forgets records whose last hit is too far behind pos to pair with

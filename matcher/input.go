@@ -217,11 +217,15 @@ func pipe(extract func(w *bufio.Writer) error) (io.Reader, func() error, error) 
 // htmlText writes the text of an HTML document: text nodes, with block
 // elements and <br> as line breaks and table cells as tabs (so cells stay
 // apart), and the targets of mailto: and tel: links. Scripts and styles are
-// left out.
+// left out. A table row is written as one line, its cells after tabs, the
+// way a TSV dump is (the matcher's row rule reads it so): inside a row,
+// the white space between cells (the indentation of a pretty-printed
+// table) is dropped, and block elements and <br> become spaces.
 func htmlText(w *bufio.Writer, r io.Reader) error {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxTokenBytes)
 	skip := 0
+	inRow := false
 	for {
 		tt := z.Next()
 		switch tt {
@@ -232,7 +236,11 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 			return nil
 		case html.TextToken:
 			if skip == 0 {
-				w.Write(z.Text())
+				text := z.Text()
+				if inRow && len(bytes.TrimSpace(text)) == 0 {
+					continue
+				}
+				w.Write(text)
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
@@ -249,9 +257,16 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 				if tt != html.EndTagToken {
 					w.WriteByte('\t')
 				}
-			case "br", "p", "div", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
-				"dd", "dt", "hr", "section", "article", "header", "footer", "ul", "ol", "dl", "title", "address", "tbody", "thead":
+			case "tr", "table", "tbody", "thead", "tfoot":
+				inRow = tag == "tr" && tt == html.StartTagToken
 				w.WriteByte('\n')
+			case "br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+				"dd", "dt", "hr", "section", "article", "header", "footer", "ul", "ol", "dl", "title", "address":
+				if inRow {
+					w.WriteByte(' ')
+				} else {
+					w.WriteByte('\n')
+				}
 			default:
 				if tt != html.EndTagToken {
 					w.WriteByte(' ')

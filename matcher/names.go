@@ -220,6 +220,9 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 		if t.sc == scHan {
 			maxLen = maxKanjiName
 		}
+		// Where the text shows a name's bounds, a candidate keeps to them
+		// (see nameCuts).
+		bounded := s.nameCuts(buf, t, rs)
 		// The token is normalized once, rune by rune; a substring of
 		// context-free runes is a slice of that, the others (sound marks,
 		// half-width voiced kana) are normalized on their own.
@@ -229,12 +232,18 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			if isSpaceAt(buf, rs[i]) {
 				continue
 			}
+			if bounded && t.sc != scHan && !s.cuts[i].start {
+				continue
+			}
 			for j := i + 2; j <= len(rs) && j-i <= maxLen; j++ {
 				end := t.end
 				if j < len(rs) {
 					end = rs[j]
 				}
 				if isSpaceBefore(buf, end) {
+					continue
+				}
+				if bounded && (t.sc != scHan || s.cuts[i].part != s.cuts[j-1].part) && !(s.cuts[i].start && s.cuts[j].end) {
 					continue
 				}
 				if tries >= maxTries {
@@ -261,6 +270,110 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			}
 		}
 	}
+}
+
+// nameCut says what a name candidate may do at one rune of a token.
+type nameCut struct {
+	start bool  // a name may start at this rune
+	end   bool  // a name may end before this rune (or at the token's end)
+	part  int32 // the index of the rune's part: parts are cut by spaces
+}
+
+// Name bounds. A set name read inside a longer name of someone else is a
+// false hit that the window rule cannot see through: 鈴木 明 in 鈴木 明美,
+// クボ ユウコ in オオクボ ユウコ, each with that stranger's own postal code
+// or birthdate beside it. Where the text shows where a name starts and
+// ends, candidates keep to it:
+//
+//   - A kana token (katakana, hiragana or half-width kana, with single
+//     spaces inside) is a reading written on its own: a candidate starts
+//     at the token's start or after a space or a middle dot, and ends at
+//     the token's end, before a space or middle dot, or before an honorific
+//     written in the same script (さん, さま, くん, ちゃん, どの, サン, サマ…).
+//   - A kanji token with spaces inside (鈴木 明美, 氏名 山田 太郎様) shows
+//     its parts: a candidate that spans a space starts at the start of a
+//     part (or after a label or title written before a name: 故, 氏名,
+//     容疑者…) and ends at the end of a part (or before a title written after
+//     one: 様, 殿, 氏, 君, 容疑者, 選手…). A candidate within one part is
+//     tried as before, like a name written without spaces.
+//   - A kanji token without spaces (昨日山田太郎が, 山田太郎様) shows nothing:
+//     every substring is tried, as a name written without a space in prose
+//     cannot be told from the words around it.
+//
+// So 鈴木 明 is no longer read in 鈴木 明美, nor クボ ユウコ in オオクボ ユウコ,
+// while 山田 太郎様, やまだ たろうさん and ヤマダ タロウ are still read.
+var (
+	kanjiNamePrefixes = []string{"故", "氏名", "名前", "宛名", "担当", "担当者", "容疑者", "被告", "被告人", "会員", "顧客", "契約者", "申込者"}
+	kanjiNameSuffixes = []string{"様", "殿", "氏", "君", "宛", "方", "容疑者", "被告", "被告人", "被害者", "選手", "先生", "社長", "会長", "部長", "課長", "係長", "議員", "代表", "教授", "医師", "弁護士"}
+	kanaNameSuffixes  = []string{"さん", "さま", "くん", "ちゃん", "どの", "サン", "サマ", "クン", "チャン", "ドノ", "ｻﾝ", "ｻﾏ", "ｸﾝ", "ﾁｬﾝ", "ﾄﾞﾉ"}
+)
+
+// nameCuts fills s.cuts[:len(rs)+1] for token t, whose rune offsets are
+// rs, and reports whether the token's candidates are bounded by them: true
+// for kana tokens and for kanji tokens with a space inside.
+func (s *Scanner) nameCuts(buf []byte, t token, rs []int) bool {
+	spaced := false
+	if t.sc == scHan {
+		for _, o := range rs {
+			if isSpaceAt(buf, o) {
+				spaced = true
+				break
+			}
+		}
+		if !spaced {
+			return false
+		}
+	}
+	n := len(rs)
+	s.cuts = slices.Grow(s.cuts[:0], n+1)[:n+1]
+	part, partStart := int32(0), 0
+	for k := 0; k <= n; k++ {
+		c := nameCut{start: k == 0, end: k == n}
+		if k < n {
+			sep := isNameSep(buf, rs[k])
+			if k > 0 && isNameSep(buf, rs[k-1]) {
+				c.start = true
+				part++
+				partStart = k
+			}
+			c.end = c.end || sep
+			c.part = part
+			if !c.end {
+				suffixes := kanaNameSuffixes
+				if t.sc == scHan {
+					suffixes = kanjiNameSuffixes
+				}
+				c.end = hasAnyPrefix(buf[rs[k]:t.end], suffixes)
+			}
+			if !c.start && t.sc == scHan {
+				c.start = isWord(buf[rs[partStart]:rs[k]], kanjiNamePrefixes)
+			}
+		}
+		s.cuts[k] = c
+	}
+	return true
+}
+
+// isNameSep reports whether the rune at buf[i] separates the parts of a
+// name: a space or a middle dot.
+func isNameSep(buf []byte, i int) bool {
+	r, _ := utf8.DecodeRune(buf[i:])
+	return r == ' ' || r == '\u3000' || r == '・' || r == '･'
+}
+
+// hasAnyPrefix reports whether b starts with one of words.
+func hasAnyPrefix(b []byte, words []string) bool {
+	for _, w := range words {
+		if len(b) >= len(w) && string(b[:len(w)]) == w {
+			return true
+		}
+	}
+	return false
+}
+
+// isWord reports whether b is one of words.
+func isWord(b []byte, words []string) bool {
+	return slices.Contains(words, string(b))
 }
 
 // gapIsSeparator reports whether the bytes between two tokens are one

@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/binary"
@@ -52,6 +53,7 @@ type Scanner struct {
 	toks    []token
 	offs    []int
 	pair    []byte
+	cuts    []nameCut // nameCuts' buffer
 	fold    []byte
 	foldMap []int
 	// idChunks[i] is the id matches of set i around the last runs.
@@ -77,6 +79,11 @@ type Scanner struct {
 	jobs     []job
 	jobFPs   []jobFP
 	touched  uint64 // flush's reads, kept so they are not optimized away
+	// bufAtLine is set when s.buf starts a line (the document's start, or
+	// a cut after a line break); eof when it ends the document. lineOf
+	// need both to know whether a line is whole in the buffer.
+	bufAtLine, eof bool
+	rawHits        int64 // candidates answered from the raw cache, for tests
 	// reference makes the scanner take the straightforward paths that the
 	// fast ones must agree with (no raw cache, no batching, ids matched run
 	// by run, a comparison sort in dropLoneHits, every kind tried): for
@@ -153,6 +160,7 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 	var base, runeBase int64
 	lo := 0
 	eof := false
+	s.bufAtLine = true
 	for {
 		for len(buf) < segSize && !eof {
 			n, err := text.Read(buf[len(buf):cap(buf)])
@@ -170,12 +178,14 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 		if !eof {
 			hi = cutPoint(buf, len(buf)-margin)
 		}
+		s.eof = eof
 		s.segment(buf, lo, hi, base, runeBase)
 		s.stats.Bytes += int64(hi - lo)
 		if eof {
 			break
 		}
 		keep := cutPoint(buf, max(hi-keepBack, 0))
+		s.bufAtLine = keep == 0 && s.bufAtLine || keep > 0 && buf[keep-1] == '\n'
 		runeBase += int64(utf8.RuneCount(buf[:keep]))
 		base += int64(keep)
 		n := copy(buf, buf[keep:])
@@ -254,8 +264,10 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		return
 	}
 	s.sortHits()
-	// Character offsets, walking once through the segment.
+	// Character offsets and rows, walking once through the segment: the
+	// line of the hits is looked at once per line.
 	at, runes := 0, runeBase
+	lineEnd, row := -1, int64(0)
 	for i := range s.hits {
 		h := &s.hits[i]
 		off := int(h.start - base)
@@ -264,6 +276,15 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 			at = off
 		}
 		h.pos = runes
+		if off >= lineEnd {
+			var ls int
+			ls, lineEnd = s.lineOf(buf, off)
+			row = 0
+			if ls >= 0 {
+				row = 1 + base + int64(ls)
+			}
+		}
+		h.row = row
 	}
 	last := s.hits[len(s.hits)-1].pos
 	s.dropLoneHits(base + int64(hi) - 8*int64(s.m.opts.Window))
@@ -272,6 +293,67 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	}
 	s.stats.Hits += int64(len(s.hits))
 	s.dec.sweep(last)
+}
+
+// Rows. In a table a record is a row, and the rows of a dump of strangers
+// are full of namesakes and of postal codes and birthdates shared with set
+// records: within the window, a namesake's name on one row and a set
+// record's postal code on another, a stranger's, coincide often in a big
+// set. So a weak hit corroborates, on a row, only the hits of that row
+// (see the decider). A row is a line of at most maxRowBytes bytes with at
+// least minRowSeparators of one of the field separators , \t | ; — a CSV,
+// TSV or JSON Lines record of four fields or more, or an HTML table row
+// (htmlText writes a row as a line and its cells after tabs). A line
+// without them (prose, "氏名: …" on a line of its own, pretty-printed JSON)
+// or longer (a paragraph, minified JSON) is no row, and its hits keep the
+// window rule.
+const (
+	maxRowBytes      = 4000
+	minRowSeparators = 3
+)
+
+// lineOf returns the start of the line holding buf[off] if that line is a
+// row, else -1, and the end of the line (the offset of its line break, or
+// the buffer's end): every offset before it is on the same line. A line
+// not whole in the buffer is no row: it is longer than maxRowBytes (the
+// segment's cut and margin keep every line of a hit whole up to that
+// length), or cut at the buffer's start when that is no line start.
+func (s *Scanner) lineOf(buf []byte, off int) (start, end int) {
+	end = len(buf)
+	if i := bytes.IndexByte(buf[off:], '\n'); i >= 0 {
+		end = off + i
+	} else if !s.eof {
+		return -1, end
+	}
+	from := max(off-maxRowBytes, 0)
+	start = bytes.LastIndexByte(buf[from:off], '\n') + 1
+	if start == 0 {
+		if from > 0 || !s.bufAtLine {
+			return -1, end
+		}
+	} else {
+		start += from
+	}
+	if end-start > maxRowBytes {
+		return -1, end
+	}
+	var comma, tab, pipe, semi int
+	for _, c := range buf[start:end] {
+		switch c {
+		case ',':
+			comma++
+		case '\t':
+			tab++
+		case '|':
+			pipe++
+		case ';':
+			semi++
+		}
+	}
+	if max(comma, tab, pipe, semi) < minRowSeparators {
+		return -1, end
+	}
+	return start, end
 }
 
 // recHit is a hit's record, position and index in s.hits.
@@ -289,8 +371,14 @@ type recHit struct {
 // A hit h of record R can change a decision only through a hit o of R that
 // qualifies within the window W of h: o's window then holds two kinds, one
 // identifying, or a strong hit, all within 2W of h. So h is dropped when R
-// has, within 2W characters of h, no strong hit and no partner: a hit of
-// another kind if h identifies, an identifying hit if h is weak. That is
+// has, within 2W characters of h, no strong hit and no partner. A partner
+// may count with h by where it is (sameRecordPlace) and is a hit of
+// another kind if h identifies, an identifying hit if h is weak — or, if h
+// is on a row, any hit off that row: such a hit o can take h into a
+// record found through a third hit that does not count with h itself
+// (h a name on one row, o a name on another, with a postal code beside
+// o). The namesake's name on one row and a postal code on another have no
+// partner, and most of a big set's hits in a dump are such. That is
 // decided from this segment's hits alone unless R is tracked (it has hits
 // from before, which are kept) or h is near the segment's end (tailStart,
 // a byte offset at least 2W characters before it: what follows could pair
@@ -333,6 +421,12 @@ func (s *Scanner) dropLoneHits(tailStart int64) {
 				continue
 			}
 			partner := func(x *hit) bool {
+				if !sameRecordPlace(h, x) {
+					return false
+				}
+				if h.row != 0 && x.row != h.row {
+					return true // x may bring h into a record found off h's row
+				}
 				if h.kind.Identifying() {
 					return x.kind != h.kind
 				}
@@ -487,6 +581,7 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 	pass := s.passOf(k)
 	h := s.raw.hash(k, pass, cand)
 	if sl := s.raw.get(h, k, pass, cand); sl != nil {
+		s.rawHits++
 		if sl.valid {
 			s.emit(k, sl.entry, -1, start, end)
 		}

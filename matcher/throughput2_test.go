@@ -73,8 +73,14 @@ func TestFastPathsOnCorpus(t *testing.T) {
 	if found == 0 {
 		t.Fatal("vacuous: nothing found")
 	}
-	if st := fast.Stats(); st.Lookups >= ref.Stats().Lookups {
-		t.Errorf("raw cache saved nothing: %d lookups, reference %d", st.Lookups, ref.Stats().Lookups)
+	// The raw cache saves the normalization of a candidate written as one
+	// before: on the second round most candidates the extraction pass and
+	// the split names try are such (the names cut from a token's own form
+	// do not go through it). Lookups are no measure of it: both scanners
+	// keep the cache of normalized forms, and batching may look a form up
+	// twice.
+	if st := fast.Stats(); fast.rawHits < st.Candidates/10 {
+		t.Errorf("raw cache answered %d of %d candidates", fast.rawHits, st.Candidates)
 	}
 	t.Logf("%d findings", found)
 }

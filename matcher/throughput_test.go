@@ -165,7 +165,8 @@ func TestDropLoneHitsTable(t *testing.T) {
 }
 
 // TestDropLoneHitsDecisions feeds random hit streams to the decider with
-// and without dropLoneHits: the findings must be the same.
+// and without dropLoneHits: the findings must be the same, with hits on
+// rows of a table or not.
 func TestDropLoneHitsDecisions(t *testing.T) {
 	m := newTestMatcher(t)
 	kinds := []fingerprints.Kind{fingerprints.Name, fingerprints.Postal, fingerprints.Birthdate, fingerprints.Phone, fingerprints.Address}
@@ -175,9 +176,17 @@ func TestDropLoneHitsDecisions(t *testing.T) {
 		var hits []hit
 		n := 1 + r.IntN(30)
 		span := int64(200 + r.IntN(6000))
+		// Half the streams are on rows of a table (lines of lineLen
+		// characters), a few of their hits off rows.
+		lineLen := int64(60 + r.IntN(300))
+		rows := iter%2 == 1
 		for i := 0; i < n; i++ {
 			pos := r.Int64N(span)
-			hits = append(hits, hit{set: 0, kind: kinds[r.IntN(len(kinds))], rec: uint32(r.IntN(4)), strong: r.IntN(40) == 0, start: pos, end: pos + 3, pos: pos})
+			h := hit{set: 0, kind: kinds[r.IntN(len(kinds))], rec: uint32(r.IntN(4)), strong: r.IntN(40) == 0, start: pos, end: pos + 3, pos: pos}
+			if rows && r.IntN(5) > 0 {
+				h.row = 1 + pos/lineLen*lineLen
+			}
+			hits = append(hits, h)
 		}
 		slices.SortStableFunc(hits, func(a, b hit) int { return int(a.start - b.start) })
 		all, filtered := m.NewScanner(), m.NewScanner()

@@ -31,16 +31,18 @@ func paragraphs(s string) []string {
 
 // Traps describes, per benign shape, the trap its documents set.
 var Traps = map[string]string{
-	"prose-ja":   "Japanese prose (news, blog, technical) with dates, amounts and place names but no personal record",
-	"prose-en":   "English prose (news, blog, technical) with dates and numbers but no personal record",
-	"server-log": "server logs: timestamps, IP addresses, request ids, user ids, sizes and latencies",
-	"others-csv": "a full dump of people outside the set (UTF-8 or Shift_JIS)",
-	"weak-pair":  "a set record's birthdate and postal code side by side, with no identifying field of it",
-	"single":     "one identifying, not strong, field of a set record (phone, customer number, address or name) alone in a sentence",
-	"crossed":    "the name of one set record next to the phone of another, each pair far from any other field of either",
-	"namesake":   "a stranger bearing a set record's name, with the stranger's own phone, e-mail, birthdate and address",
-	"mixed-sjis": "prose and logs around a Shift_JIS dump of people outside the set",
-	"weak-dense": "many set records' birthdates and postal codes in one table, without identifying fields",
+	"prose-ja":    "Japanese prose (news, blog, technical) with dates, amounts and place names but no personal record",
+	"prose-en":    "English prose (news, blog, technical) with dates and numbers but no personal record",
+	"server-log":  "server logs: timestamps, IP addresses, request ids, user ids, sizes and latencies",
+	"others-csv":  "a full dump of people outside the set (UTF-8 or Shift_JIS)",
+	"weak-pair":   "a set record's birthdate and postal code side by side, with no identifying field of it",
+	"single":      "one identifying, not strong, field of a set record (phone, customer number, address or name) alone in a sentence",
+	"crossed":     "the name of one set record next to the phone of another, each pair far from any other field of either",
+	"namesake":    "a stranger bearing a set record's name, with the stranger's own phone, e-mail, birthdate and address",
+	"mixed-sjis":  "prose and logs around a Shift_JIS dump of people outside the set",
+	"weak-dense":  "many set records' birthdates and postal codes in one table, without identifying fields",
+	"name-inside": "a dump of strangers whose names extend set names (鈴木 明美 holds 鈴木 明, オオクボ ユウコ holds クボ ユウコ), each with that set record's postal code on the same row",
+	"cross-row":   "a dump of strangers (CSV or HTML table) where a set record's namesake and another stranger bearing its postal code or birthdate are on rows a few lines apart",
 }
 
 // StrongKinds are the kinds the reference schema (corpusSchema in the
@@ -50,7 +52,12 @@ var Traps = map[string]string{
 var StrongKinds = []string{KindEmail, KindMyNumber, KindCard}
 
 // BenignShapes lists the shapes Benign writes, in order.
-var BenignShapes = []string{"prose-ja", "prose-en", "server-log", "others-csv", "weak-pair", "single", "crossed", "namesake", "weak-dense"}
+var BenignShapes = []string{"prose-ja", "prose-en", "server-log", "others-csv", "weak-pair", "single", "crossed", "namesake", "weak-dense", "name-inside", "cross-row"}
+
+// RowTraps are the benign shapes whose traps put a set record's name and
+// its weak fields in one document, but not as one record's: inside a
+// longer name (name-inside), or on other rows of a table (cross-row).
+var RowTraps = []string{"name-inside", "cross-row"}
 
 // benignGen holds the state of one Benign call.
 type benignGen struct {
@@ -109,6 +116,10 @@ func Benign(seed uint64, set []Person, others []Person) []BenignDoc {
 			}
 		case "weak-dense":
 			docs = append(docs, g.weakDense())
+		case "name-inside":
+			docs = append(docs, g.nameInside())
+		case "cross-row":
+			docs = append(docs, g.crossRow("csv"), g.crossRow("html"))
 		default:
 			for i := 1; i <= 2; i++ {
 				docs = append(docs, g.traps(shape, i))
@@ -309,6 +320,203 @@ func (g *benignGen) weakDense() BenignDoc {
 		b.w(",", strconv.Itoa(1+r.IntN(5)), ",", strconv.Itoa(1+r.IntN(5)), ",", []string{"はい", "いいえ", "どちらでもない"}[r.IntN(3)], "\n")
 	}
 	return finish("benign-weak-dense-1.csv", "weak-dense", UTF8, b, true, Traps["weak-dense"])
+}
+
+// stranger returns a person of the pool who shares no postal code or
+// birthdate with p or with a set record whose name p's name writes, or nil.
+func (g *benignGen) stranger(p *Person) *Person {
+	w := g.lg.idx.weakOf([]*Person{p})
+	for tries := 0; tries < 100; tries++ {
+		if o := &g.pool[g.r.IntN(len(g.pool))]; !w.has(o) {
+			return o
+		}
+	}
+	return nil
+}
+
+// nameExtensions lengthen a name at one end, in kanji and in kana alike:
+// a family name behind a prefix (久保 → 大久保), a given name before a
+// suffix (明 → 明美).
+var nameExtensions = []struct {
+	family      bool
+	kanji, kana string
+}{
+	{true, "大", "オオ"}, {true, "小", "コ"}, {true, "長", "ナガ"},
+	{false, "美", "ミ"}, {false, "子", "コ"}, {false, "香", "カ"},
+}
+
+// extended returns a stranger whose name and reading extend p's (see
+// nameExtensions) and hold no other set name, with p's postal code; or nil.
+func (g *benignGen) extended(p *Person) *Person {
+	fam, giv, _ := strings.Cut(p.Name, " ")
+	kf, kg, _ := strings.Cut(p.Kana, " ")
+	for tries := 0; tries < 20; tries++ {
+		o := g.stranger(p)
+		if o == nil {
+			return nil
+		}
+		n := *o
+		e := nameExtensions[g.r.IntN(len(nameExtensions))]
+		if e.family {
+			n.Name, n.Kana = e.kanji+fam+" "+giv, e.kana+kf+" "+kg
+		} else {
+			n.Name, n.Kana = fam+" "+giv+e.kanji, kf+" "+kg+e.kana
+		}
+		n.Postal = p.Postal
+		if sh := g.lg.idx.shadows(&n); len(sh) == 1 && sh[0] == p {
+			return &n
+		}
+	}
+	return nil
+}
+
+// dumpRow writes a person's row (Person.Row), comma-separated or as an
+// HTML table row, with the cells of the given kinds marked as ref's.
+func dumpRow(b *builder, p *Person, html bool, ref string, marked map[string]bool) {
+	kinds := []string{"", KindName, KindName, KindBirthdate, KindPhone, KindEmail, KindPostal, KindAddress, KindMyNumber, KindCard, KindID}
+	if html {
+		b.w("<tr>")
+	}
+	for i, v := range p.Row() {
+		switch {
+		case html:
+			b.w("<td>")
+		case i > 0:
+			b.w(",")
+		}
+		if marked[kinds[i]] {
+			b.f(ref, kinds[i], v)
+		} else {
+			b.w(v)
+		}
+		if html {
+			b.w("</td>")
+		}
+	}
+	if html {
+		b.w("</tr>")
+	}
+	b.w("\n")
+}
+
+// trapRows is a trap's rows of a dump: who each row shows, and which of
+// its cells are the set record ref's fields.
+type trapRows struct {
+	ref    string
+	people []*Person
+	marked []map[string]bool
+}
+
+// dumpWithTraps writes a dump of strangers (avoiding the traps' records'
+// weak values) with the traps' rows put at random places in it, each
+// trap's rows kept together.
+func (g *benignGen) dumpWithTraps(b *builder, traps []trapRows, avoid []*Person, rows int, html bool) {
+	strangers := g.lg.others(rows, avoid, UTF8)
+	at := map[int][]int{} // stranger index → traps written before it
+	for i := range traps {
+		k := g.r.IntN(len(strangers) + 1)
+		at[k] = append(at[k], i)
+	}
+	if html {
+		b.w("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>顧客一覧</title></head>\n<body>\n<table>\n<tr>")
+		for _, h := range CSVHeader {
+			b.w("<th>", h, "</th>")
+		}
+		b.w("</tr>\n")
+	} else {
+		b.w(strings.Join(CSVHeader, ","), "\n")
+	}
+	for k := 0; k <= len(strangers); k++ {
+		for _, i := range at[k] {
+			t := traps[i]
+			b.entry = i
+			for j, p := range t.people {
+				dumpRow(b, p, html, t.ref, t.marked[j])
+			}
+		}
+		if k < len(strangers) {
+			dumpRow(b, strangers[k], html, "", nil)
+		}
+	}
+	if html {
+		b.w("</table>\n</body></html>\n")
+	}
+}
+
+// nameInside writes a dump of strangers where some rows hold a name that
+// extends a set record's (鈴木 明美 for 鈴木 明, オオクボ ユウコ for クボ
+// ユウコ, in the name and the reading columns) and that set record's
+// postal code. The set name is read there only cut out of a longer one.
+func (g *benignGen) nameInside() BenignDoc {
+	g.used = map[*Person]bool{}
+	b := &builder{}
+	var traps []trapRows
+	var xs []*Person
+	for len(traps) < 10 {
+		x := g.person()
+		n := g.extended(x)
+		if n == nil {
+			continue
+		}
+		xs = append(xs, x)
+		traps = append(traps, trapRows{ref: x.Ref, people: []*Person{n}, marked: []map[string]bool{{KindPostal: true}}})
+	}
+	g.dumpWithTraps(b, traps, xs, 200, false)
+	return finish("benign-name-inside-1.csv", "name-inside", UTF8, b, true, Traps["name-inside"])
+}
+
+// crossRow writes a dump of strangers where a set record's namesake (its
+// name and reading, with the namesake's own other fields) and another
+// stranger who has the set record's postal code or birthdate are one to
+// two rows apart: well within the window, never on one row. layout is
+// "csv" or "html".
+func (g *benignGen) crossRow(layout string) BenignDoc {
+	r := g.r
+	g.used = map[*Person]bool{}
+	b := &builder{}
+	var traps []trapRows
+	var xs []*Person
+	for len(traps) < 10 {
+		x := g.person()
+		o, c := g.stranger(x), g.stranger(x)
+		if o == nil || c == nil {
+			continue
+		}
+		namesake, carrier := *o, *c
+		namesake.Name, namesake.Kana = x.Name, x.Kana
+		weak := []string{KindPostal, KindBirthdate}[r.IntN(2)]
+		if weak == KindPostal {
+			carrier.Postal = x.Postal
+		} else {
+			carrier.Birthdate = x.Birthdate
+		}
+		t := trapRows{ref: x.Ref}
+		add := func(p *Person, m map[string]bool) {
+			t.people = append(t.people, p)
+			t.marked = append(t.marked, m)
+		}
+		// The carrier, a stranger or none, then the namesake; or the other
+		// way round.
+		gap := r.IntN(2)
+		first, second := &carrier, &namesake
+		fm, sm := map[string]bool{weak: true}, map[string]bool{KindName: true}
+		if r.IntN(2) == 0 {
+			first, second, fm, sm = second, first, sm, fm
+		}
+		add(first, fm)
+		for range gap {
+			add(g.lg.others(1, []*Person{x}, UTF8)[0], nil)
+		}
+		add(second, sm)
+		xs = append(xs, x)
+		traps = append(traps, t)
+	}
+	ext := ".csv"
+	if layout == "html" {
+		ext = ".html"
+	}
+	g.dumpWithTraps(b, traps, xs, 200, layout == "html")
+	return finish("benign-cross-row-"+layout+ext, "cross-row", UTF8, b, true, Traps["cross-row"])
 }
 
 var logPaths = []string{"/", "/index.html", "/api/v1/items", "/api/v1/orders", "/api/v1/cart", "/login", "/static/app.js", "/static/style.css", "/healthz", "/search", "/images/banner.png", "/api/v2/recommendations"}

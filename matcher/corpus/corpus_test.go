@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -554,12 +555,18 @@ func TestBenign(t *testing.T) {
 					ident++
 				}
 			}
-			if ident > 1 || ident == 1 && len(ks) > 1 {
+			if (ident > 1 || ident == 1 && len(ks) > 1) && d.Shape != "cross-row" {
 				t.Fatalf("%s: %s written with %v", d.Name, ref, ks)
 			}
 		}
+		switch d.Shape {
+		case "cross-row":
+			checkCrossRows(t, d, text)
+		case "name-inside":
+			checkNamesInside(t, d, text, refs)
+		}
 		// Traps keep CrossGap characters from every field of another trap.
-		if d.Shape != "weak-dense" {
+		if d.Shape != "weak-dense" && !slices.Contains(RowTraps, d.Shape) {
 			pos := make([]int, len(d.marks))
 			for i, m := range d.marks {
 				pos[i] = utf8.RuneCountInString(text[:m.off])
@@ -601,7 +608,7 @@ func TestBenign(t *testing.T) {
 					t.Errorf("%s: set record %s's %s is in the text", d.Name, p.Ref, k)
 				}
 			}
-			if nameIn(p, flat, lower) && !kinds[p.Ref][KindName] {
+			if nameIn(p, flat, lower) && !kinds[p.Ref][KindName] && !(d.Shape == "name-inside" && kinds[p.Ref] != nil) {
 				// Only as the shadow of a trap's name, and then with no
 				// other field of its own.
 				shadow := false
@@ -631,6 +638,84 @@ func TestBenign(t *testing.T) {
 		}
 	}
 	t.Logf("%d benign documents in %v", len(benign), fixBenignT)
+}
+
+// checkCrossRows checks a cross-row trap: every record has exactly a name
+// (two cells of one row) and one weak field, on a row one to two rows away
+// from the name's, and each of those lines is a row of eleven cells.
+func checkCrossRows(t *testing.T, d Doc, text string) {
+	t.Helper()
+	lineOf := func(off int) int { return strings.Count(text[:off], "\n") }
+	lines := strings.Split(text, "\n")
+	type rows struct{ name, weak []int }
+	byRef := map[string]*rows{}
+	for _, m := range d.marks {
+		r := byRef[m.ref]
+		if r == nil {
+			r = &rows{}
+			byRef[m.ref] = r
+		}
+		switch m.kind {
+		case KindName:
+			r.name = append(r.name, lineOf(m.off))
+		case KindPostal, KindBirthdate:
+			r.weak = append(r.weak, lineOf(m.off))
+		default:
+			t.Fatalf("%s: %s's %s written", d.Name, m.ref, m.kind)
+		}
+	}
+	if len(byRef) < 5 {
+		t.Fatalf("%s: only %d traps", d.Name, len(byRef))
+	}
+	for ref, r := range byRef {
+		if len(r.name) != 2 || r.name[0] != r.name[1] || len(r.weak) != 1 {
+			t.Fatalf("%s: %s's name on lines %v, weak field on %v", d.Name, ref, r.name, r.weak)
+		}
+		if gap := max(r.name[0]-r.weak[0], r.weak[0]-r.name[0]); gap < 1 || gap > 2 {
+			t.Fatalf("%s: %s's name and weak field %d rows apart", d.Name, ref, gap)
+		}
+		for _, l := range []int{r.name[0], r.weak[0]} {
+			if cells := strings.Count(lines[l], ",") + 1; cells != len(CSVHeader) && strings.Count(lines[l], "<td>") != len(CSVHeader) {
+				t.Fatalf("%s: %s's line %d is no row of the dump: %q", d.Name, ref, l, lines[l])
+			}
+		}
+	}
+}
+
+// checkNamesInside checks a name-inside trap: a record's postal code is on
+// a row whose name and reading hold the record's name and reading cut out
+// of longer ones, and its name is nowhere a whole cell.
+func checkNamesInside(t *testing.T, d Doc, text string, refs map[string]*Person) {
+	t.Helper()
+	n := 0
+	for _, m := range d.marks {
+		p := refs[m.ref]
+		if m.kind != KindPostal {
+			t.Fatalf("%s: %s's %s written", d.Name, m.ref, m.kind)
+		}
+		n++
+		start := strings.LastIndexByte(text[:m.off], '\n') + 1
+		end := start + strings.IndexByte(text[start:], '\n')
+		cells := strings.Split(text[start:end], ",")
+		if len(cells) != len(CSVHeader) {
+			t.Fatalf("%s: %s's postal code is on no row: %q", d.Name, m.ref, text[start:end])
+		}
+		for _, c := range []struct{ cell, name string }{{cells[1], p.Name}, {cells[2], p.Kana}} {
+			if c.cell == c.name || !strings.Contains(c.cell, c.name) {
+				t.Fatalf("%s: %s's row has %q for %q", d.Name, m.ref, c.cell, c.name)
+			}
+		}
+		for _, line := range strings.Split(text, "\n") {
+			for _, c := range strings.Split(line, ",") {
+				if c == p.Name || c == p.Kana {
+					t.Fatalf("%s: %s's name is a whole cell", d.Name, m.ref)
+				}
+			}
+		}
+	}
+	if n < 5 {
+		t.Fatalf("%s: only %d traps", d.Name, n)
+	}
 }
 
 func TestNamesakeTrap(t *testing.T) {

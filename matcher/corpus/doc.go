@@ -38,8 +38,11 @@
 // header, reordered TSV, JSON Lines, an HTML table, Japanese prose, full-
 // width text, English romaji text, a Shift_JIS CSV, an EUC-JP file, an
 // ISO-2022-JP mail, kana-only and half-width-kana lists, era dates,
-// addresses without prefecture, a combo list, a forum post and a large
-// dump. Each plants a few set records among rows of others. Doc.Planted
+// addresses without prefecture, a combo list, a forum post, a large dump,
+// and three shapes at the edges of the matcher's rules: a dense table of
+// names and postal codes only (one record a row), a key–value listing with
+// a name and a birthdate on two lines, and prose with names followed by
+// honorifics (山田太郎様, 昨日山田太郎さん, やまだ たろうさん). Each plants a few set records among rows of others. Doc.Planted
 // lists each planted record with exactly the field kinds written for it:
 // always two or more, at least one identifying (name, phone, email,
 // address, mynumber, card, id), all within MaxSpan characters. No other
@@ -55,7 +58,10 @@
 // server logs, dumps of others, a set record's birthdate and postal code
 // alone, one identifying field alone, the name of one set record next to
 // the phone or e-mail of another (each pair CrossGap characters from any
-// other field of either), and strangers who bear a set record's name.
+// other field of either), strangers who bear a set record's name, and
+// dumps of strangers (RowTraps) whose names extend set names (鈴木 明美 for
+// 鈴木 明) beside those set records' postal codes, or where a set record's
+// namesake and its postal code or birthdate sit on rows a few lines apart.
 //
 // # Files
 //

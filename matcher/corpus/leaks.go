@@ -14,6 +14,7 @@ var Shapes = []string{
 	"prose-ja", "fullwidth", "romaji-en", "sjis-csv", "eucjp", "iso2022jp-mail",
 	"kana-only", "halfwidth-kana", "era-dates", "address-noprefecture",
 	"combo", "forum-post", "large-dump",
+	"name-postal-rows", "kv-lines", "prose-honorific",
 }
 
 // DocsPerShape is how many documents Leaks writes of each shape but the
@@ -189,8 +190,143 @@ func (g *leakGen) doc(shape string, i int) Doc {
 		return g.table(name+".csv", shape, UTF8, "csv", true, false, LargeDumpRows, 40)
 	case "combo":
 		return g.combo(name+".txt", shape)
+	case "name-postal-rows":
+		return g.namePostalRows(name, shape)
+	case "kv-lines":
+		return g.kvLines(name+".txt", shape)
+	case "prose-honorific":
+		return g.proseHonorific(name+".txt", shape)
 	}
 	return g.text(name, shape, i)
+}
+
+// spread returns others with planted put at random places among them, and
+// the set of planted people.
+func (g *leakGen) spread(others, planted []*Person) ([]*Person, map[*Person]bool) {
+	all := append([]*Person(nil), others...)
+	isSet := map[*Person]bool{}
+	for _, p := range planted {
+		isSet[p] = true
+		at := g.r.IntN(len(all) + 1)
+		all = append(all, nil)
+		copy(all[at+1:], all[at:])
+		all[at] = p
+	}
+	return all, isSet
+}
+
+// namePostalRows writes a dense table of names and postal codes (and
+// columns that are not personal), comma-, tab-, semicolon- or
+// pipe-separated: a planted record has only its name and its postal code,
+// on its row, with strangers' names and postal codes a few rows around. It
+// is the edge of the row rule: a weak field corroborates the fields of its
+// own row.
+func (g *leakGen) namePostalRows(name, shape string) Doc {
+	r := g.r
+	planted := g.pick(4+r.IntN(5), UTF8)
+	all, isSet := g.spread(g.others(120+r.IntN(120), planted, UTF8), planted)
+	sep, ext := []string{",", "\t", ";", " | "}[r.IntN(4)], ".csv"
+	if sep != "," {
+		ext = ".txt"
+	}
+	nameStyle := []string{"canonical", "nospace", "katakana", "hiragana"}[r.IntN(4)]
+	postalStyle := []string{"canonical", "mark", "plain"}[r.IntN(3)]
+	b := &builder{}
+	b.w(strings.Join([]string{"No", "氏名", "郵便番号", "会員区分", "ポイント", "状態"}, sep), "\n")
+	for i, p := range all {
+		ref := ""
+		if isSet[p] {
+			ref = p.Ref
+		}
+		b.w(strconv.Itoa(i+1), sep)
+		b.f(ref, KindName, Render(r, *p, KindName, nameStyle))
+		b.w(sep)
+		b.f(ref, KindPostal, Render(r, *p, KindPostal, postalStyle))
+		for _, c := range extraColumns[1:] {
+			b.w(sep, g.cell(p, c, ""))
+		}
+		b.w("\n")
+	}
+	return finish(name+ext, shape, UTF8, b, false, "")
+}
+
+// kvLines writes a key–value listing with a field per line (氏名：… then
+// 生年月日：…, or Name: … then DOB: …) and a blank line between people: a
+// planted record has only its name and its birthdate, on two lines that
+// are no table rows, so the window rule holds across them.
+func (g *leakGen) kvLines(name, shape string) Doc {
+	r := g.r
+	planted := g.pick(4+r.IntN(4), UTF8)
+	all, isSet := g.spread(g.others(15+r.IntN(15), planted, UTF8), planted)
+	en := r.IntN(3) == 0
+	colon := []string{"：", ": ", "："}[r.IntN(3)]
+	if en {
+		colon = ": "
+	}
+	b := &builder{}
+	if en {
+		b.w("--- member records (export) ---\n\n")
+	} else {
+		b.w("【会員情報 抜粋】\n\n")
+	}
+	nameStyles := []string{"canonical", "nospace", "katakana"}
+	if en {
+		nameStyles = []string{"romaji", "romaji-upper"}
+	}
+	for _, p := range all {
+		ref := ""
+		fs := []field{{KindName, Render(r, *p, KindName, nameStyles...)}, {KindBirthdate, Render(r, *p, KindBirthdate, "kanji", "era", "slash", "canonical")}}
+		if isSet[p] {
+			ref = p.Ref
+		} else if r.IntN(2) == 0 {
+			fs = append(fs, field{KindPhone, Render(r, *p, KindPhone)})
+		}
+		g.labeled(b, ref, fs, en, "\n", colon)
+		b.w("\n\n")
+	}
+	return finish(name, shape, UTF8, b, false, "")
+}
+
+// proseHonorific writes news-like sentences about people, each with a
+// name followed by an honorific or title (様, さん, 殿, 氏, 容疑者) and a
+// postal code: a planted record has only these two. Names are written
+// with a space or without one, in which case the word before may stick to
+// them (昨日山田太郎様); kana names carry a kana honorific (やまだ たろうさん).
+func (g *leakGen) proseHonorific(name, shape string) Doc {
+	r := g.r
+	planted := g.pick(4+r.IntN(4), UTF8)
+	all, isSet := g.spread(g.others(10+r.IntN(10), planted, UTF8), planted)
+	b := &builder{}
+	b.w(proseJA[r.IntN(len(proseJA))], "\n\n")
+	for i, p := range all {
+		ref := ""
+		if isSet[p] {
+			ref = p.Ref
+		}
+		var before, nm, after string
+		switch r.IntN(4) {
+		case 0: // 山田太郎様, perhaps stuck to the word before
+			fam, giv, _ := strings.Cut(p.Name, " ")
+			before = []string{"", "昨日", "本日", "担当"}[r.IntN(4)]
+			nm, after = fam+giv, []string{"様", "殿", "氏", "容疑者", "さん"}[r.IntN(5)]
+		case 1: // 山田 太郎様, after punctuation or a title word
+			before = []string{"", "故", "担当"}[r.IntN(3)]
+			nm, after = Render(r, *p, KindName, "canonical", "ideographic"), []string{"様", "殿", "氏", "さん"}[r.IntN(4)]
+		case 2: // やまだ たろうさん
+			nm, after = Render(r, *p, KindName, "hiragana"), []string{"さん", "さま", "様"}[r.IntN(3)]
+		default: // ヤマダ タロウ様
+			nm, after = Render(r, *p, KindName, "katakana", "katakana-nospace"), []string{"様", "さん", "サマ"}[r.IntN(3)]
+		}
+		b.w([]string{"", "なお、", "また、"}[r.IntN(3)], before)
+		b.f(ref, KindName, nm)
+		b.w(after, []string{"から", "より", "の"}[r.IntN(3)], "郵便番号")
+		b.f(ref, KindPostal, Render(r, *p, KindPostal, "mark", "canonical"))
+		b.w([]string{"の住所への転居届が出された。", "宛ての書類が返送された。", "の地域で確認された。"}[r.IntN(3)], "\n")
+		if i%4 == 3 {
+			b.w("\n", proseJA[r.IntN(len(proseJA))], "\n\n")
+		}
+	}
+	return finish(name, shape, UTF8, b, false, "")
 }
 
 // column is one column of a tabular dump.

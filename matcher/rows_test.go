@@ -1,0 +1,121 @@
+package matcher
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// TestRowRule: on rows of a table a weak field corroborates only its own
+// row; identifying pairs, and everything off rows, keep the window rule.
+func TestRowRule(t *testing.T) {
+	m := newTestMatcher(t)
+	for _, c := range []struct{ name, text, media, want string }{
+		{"same CSV row", "1,山田 太郎,100-0005,一般,active\n", "", "c1:name+postal"},
+		{"namesake and postal code on other rows", "1,山田 太郎,530-0012,一般,active\n2,田中 次郎,100-0005,一般,active\n", "", ""},
+		{"birthdate on another row", "1,田中 次郎,1985/01/02,一般,active\n2,山田 太郎,1970/03/03,一般,active\n", "", ""},
+		{"two identifying fields on other rows", "1,山田 太郎,530-0012,一般,active\n2,田中 次郎,090-1234-5678,一般,active\n", "", "c1:name+phone"},
+		{"postal code with both", "1,山田 太郎,100-0005,一般,active\n2,田中 次郎,090-1234-5678,一般,active\n", "", "c1:name+phone+postal"},
+		{"tab-separated", "山田 太郎\t100-0005\t一般\tactive\n", "", "c1:name+postal"},
+		{"tab-separated, other rows", "山田 太郎\t530-0012\t一般\tactive\n田中 次郎\t100-0005\t一般\tactive\n", "", ""},
+		{"pipes", "| 山田 太郎 | 1985/01/02 | 一般 | active |\n", "", "c1:birthdate+name"},
+		{"key-value lines", "氏名: 山田 太郎\n郵便番号: 100-0005\n", "", "c1:name+postal"},
+		{"prose lines", "山田太郎様について。\n\n郵便番号は〒100-0005です。\n", "", "c1:name+postal"},
+		{"name in prose, postal code on a row", "担当は山田太郎です。\n2,田中 次郎,100-0005,一般,active\n", "", "c1:name+postal"},
+		{"a line with two commas is no row", "1,山田 太郎,一般\n2,100-0005,一般\n", "", "c1:name+postal"},
+		{"pretty-printed JSON", "{\n  \"name\": \"山田 太郎\",\n  \"postal\": \"100-0005\",\n  \"plan\": \"一般\"\n}\n", "", "c1:name+postal"},
+		{"JSON lines", "{\"name\":\"山田 太郎\",\"postal\":\"530-0012\",\"plan\":\"一般\",\"x\":1}\n{\"name\":\"田中 次郎\",\"postal\":\"100-0005\",\"plan\":\"一般\",\"x\":1}\n", "", ""},
+		{"HTML table, one row", "<table><tr><td>1</td><td>山田 太郎</td><td>100-0005</td><td>一般</td></tr></table>", MediaHTML, "c1:name+postal"},
+		{"HTML table, other rows", "<table><tr><td>1</td><td>山田 太郎</td><td>530-0012</td><td>一般</td></tr>\n<tr><td>2</td><td>田中 次郎</td><td>100-0005</td><td>一般</td></tr></table>", MediaHTML, ""},
+	} {
+		if got := refsOf(scanString(t, m, c.text, c.media)); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestNameBounds: a set name cut out of a longer name is not read where
+// the text shows the name's bounds; names followed by honorifics, and
+// kanji names without spaces, still are.
+func TestNameBounds(t *testing.T) {
+	m := newTestMatcher(t)
+	for _, c := range []struct{ text, want string }{
+		{"鈴木 一郎太,060-0001\n", ""},
+		{"大鈴木 一郎,060-0001\n", ""},
+		{"スズキ イチロウタ 060-0001\n", ""},
+		{"オオスズキ イチロウ 060-0001\n", ""},
+		{"すずき いちろうた 060-0001\n", ""},
+		{"鈴木 一郎,060-0001\n", "c3:name+postal"},
+		{"鈴木 一郎様 〒060-0001\n", "c3:name+postal"},
+		{"鈴木 一郎容疑者（〒060-0001）\n", "c3:name+postal"},
+		{"故鈴木 一郎氏 〒060-0001\n", "c3:name+postal"},
+		{"氏名 鈴木 一郎 〒060-0001\n", "c3:name+postal"},
+		{"昨日鈴木一郎さんが〒060-0001から\n", "c3:name+postal"},
+		{"担当鈴木一郎様 〒060-0001\n", "c3:name+postal"},
+		{"すずき いちろうさん 〒060-0001\n", "c3:name+postal"},
+		{"スズキ イチロウサマ 〒060-0001\n", "c3:name+postal"},
+		{"ｽｽﾞｷ ｲﾁﾛｳ 060-0001\n", "c3:name+postal"},
+		{"スズキイチロウ 060-0001\n", "c3:name+postal"},
+		{"スズキ・イチロウ 060-0001\n", "c3:name+postal"},
+	} {
+		if got := refsOf(scanString(t, m, c.text, "")); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
+// TestRowsAcrossSegmentBoundaries puts a row holding c1's name and postal
+// code, and c2's namesake with c2's postal code on the next row, at the
+// segment boundaries of a multi-megabyte CSV dump: c1 must be found, c2
+// not, wherever the boundary falls.
+func TestRowsAcrossSegmentBoundaries(t *testing.T) {
+	m := newTestMatcher(t)
+	filler := "9999,田中 次郎,2001/02/03,090-5555-0000,一般,active\n"
+	block := "1,山田 太郎,100-0005,一般,active\n" +
+		"2,佐藤 花子,150-0001,一般,active\n" +
+		"3,高橋 三郎,530-0001,一般,active\n"
+	for _, at := range []int{segSize - margin, segSize} {
+		for shift := -3000; shift <= 3000; shift += 250 {
+			var b strings.Builder
+			for b.Len() < at+shift-len(block)/2 {
+				b.WriteString(filler)
+			}
+			b.WriteString(block)
+			for b.Len() < 3*segSize {
+				b.WriteString(filler)
+			}
+			fs, err := m.Scan(context.Background(), Input{Source: "dump", R: strings.NewReader(b.String())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := refsOf(fs); got != "c1:name+postal" {
+				t.Fatalf("block at %d%+d: got %q", at, shift, got)
+			}
+		}
+	}
+}
+
+// TestHTMLRows: a pretty-printed HTML table is read row by row too.
+func TestHTMLRows(t *testing.T) {
+	m := newTestMatcher(t)
+	row := func(cells ...string) string {
+		s := "  <tr>\n"
+		for _, c := range cells {
+			s += "    <td>" + c + "</td>\n"
+		}
+		return s + "  </tr>\n"
+	}
+	table := func(rows ...string) string {
+		return "<html><body>\n<table>\n" + strings.Join(rows, "") + "</table>\n</body></html>\n"
+	}
+	for _, c := range []struct{ name, text, want string }{
+		{"one row", table(row("1", "山田 太郎", "100-0005", "一般")), "c1:name+postal"},
+		{"other rows", table(row("1", "山田 太郎", "530-0012", "一般"), row("2", "田中 次郎", "100-0005", "一般")), ""},
+		{"cell with a line break", table(row("1", "山田<br>太郎", "100-0005", "一般")), "c1:name+postal"},
+		{"cell with paragraphs", table(row("1", "<p>山田 太郎</p>", "<p>〒100-0005</p>", "一般")), "c1:name+postal"},
+	} {
+		if got := refsOf(scanString(t, m, c.text, MediaHTML)); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, got, c.want)
+		}
+	}
+}
