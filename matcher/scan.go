@@ -150,7 +150,7 @@ func (s *Scanner) Scan(ctx context.Context, in Input) ([]Finding, error) {
 func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) ([]Finding, error) {
 	s.dec.reset()
 	s.pending = s.pending[:0]
-	if len(s.cache) > maxCache {
+	if len(s.cache) >= maxCache {
 		clear(s.cache)
 	}
 	if cap(s.buf) < segSize+margin {
