@@ -60,7 +60,8 @@ const (
 	// is dead-lettered: that many processes died (or went silent) in the
 	// middle of it.
 	maxDeliveries = 5
-	// purgeEvery is how often Run purges.
+	// purgeEvery is how often Run purges, at most: a Retention shorter
+	// than four of it purges every quarter of the Retention.
 	purgeEvery = time.Hour
 )
 
@@ -170,7 +171,7 @@ func (c *Crawler) promote(ctx context.Context) {
 	failing := false
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		if time.Since(lastPurge) >= purgeEvery {
+		if time.Since(lastPurge) >= min(purgeEvery, c.opts.Retention/4) {
 			lastPurge = time.Now()
 			if n, err := c.Purge(ctx); err != nil {
 				c.log.Warn("purge failed", "err", err)
