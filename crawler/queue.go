@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/leakwatch/leakwatch/store"
@@ -168,16 +169,24 @@ func (c *Crawler) ensureScheduled(ctx context.Context) error {
 // does the periodic chores: scheduling absent sources, purging.
 func (c *Crawler) promote(ctx context.Context) {
 	lastEnsure, lastPurge := time.Now(), time.Time{}
+	var purging atomic.Bool
+	var purges sync.WaitGroup
+	defer purges.Wait()
 	failing := false
 	pause := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		if time.Since(lastPurge) >= min(purgeEvery, c.opts.Retention/4) {
+		if time.Since(lastPurge) >= min(purgeEvery, c.opts.Retention/4) && purging.CompareAndSwap(false, true) {
+			// Off the promoting loop: a purge of many entries must not
+			// hold up due visits.
 			lastPurge = time.Now()
-			if n, err := c.Purge(ctx); err != nil {
-				c.log.Warn("purge failed", "err", err)
-			} else if n > 0 {
-				c.log.Info("purged expired crawl state", "entries", n)
-			}
+			purges.Go(func() {
+				defer purging.Store(false)
+				if n, err := c.Purge(ctx); err != nil && ctx.Err() == nil {
+					c.log.Warn("purge failed", "err", err)
+				} else if n > 0 {
+					c.log.Info("purged expired crawl state", "entries", n)
+				}
+			})
 		}
 		if time.Since(lastEnsure) >= ensureEvery {
 			lastEnsure = time.Now()

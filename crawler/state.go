@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leakwatch/leakwatch/store"
@@ -276,14 +277,55 @@ func (s *state) purge(ctx context.Context, source string) (int, error) {
 		if err != nil && !errors.Is(err, errStopScan) {
 			return n, fmt.Errorf("scan %s: %w", bucket, err)
 		}
-		for _, k := range old {
-			if err := s.kv.Delete(ctx, bucket, k); err != nil {
-				return n, fmt.Errorf("delete from %s: %w", bucket, err)
-			}
-			n++
+		deleted, err := s.deleteAll(ctx, bucket, old)
+		n += deleted
+		if err != nil {
+			return n, err
 		}
 	}
 	return n, nil
+}
+
+// purgeConcurrency is how many deletes a purge has in flight: a store
+// that batches concurrent writes (bbolt's Batch) commits them together, so
+// one after another would pay a commit (and an fsync) for each.
+const purgeConcurrency = 64
+
+// deleteAll deletes keys from bucket, purgeConcurrency at a time, and
+// returns how many it deleted and the first error.
+func (s *state) deleteAll(ctx context.Context, bucket string, keys []string) (int, error) {
+	var (
+		mu       sync.Mutex
+		n        int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	sem := make(chan struct{}, purgeConcurrency)
+	for _, k := range keys {
+		sem <- struct{}{}
+		mu.Lock()
+		failed := firstErr != nil
+		mu.Unlock()
+		if failed {
+			<-sem
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			err := s.kv.Delete(ctx, bucket, k)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("delete from %s: %w", bucket, err)
+				}
+				return
+			}
+			n++
+		})
+	}
+	wg.Wait()
+	return n, firstErr
 }
 
 // errStopScan ends a purge scan early; the rest waits for the next purge.

@@ -3,6 +3,7 @@ package crawler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -185,5 +186,37 @@ func TestLeaseKeepsOneVisitPerSource(t *testing.T) {
 	visitOnce(t, c, "pastes")
 	if _, err := db.Get(context.Background(), bucketLease, "pastes"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("lease left behind after the visit: %v", err)
+	}
+}
+
+// TestPurgeManyKeepsFresh: a purge of more entries than it deletes at once
+// deletes every stale one and no fresh one.
+func TestPurgeManyKeepsFresh(t *testing.T) {
+	st := openState(t)
+	ctx := context.Background()
+	now := time.Now()
+	s := &state{kv: st, now: func() time.Time { return now.Add(-time.Hour) }, retention: time.Minute}
+	const stale, fresh = 5*purgeConcurrency + 3, 10
+	for i := range stale {
+		if err := s.markSeen(ctx, "src", fmt.Sprintf("old%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.now = func() time.Time { return now }
+	for i := range fresh {
+		if err := s.markSeen(ctx, "src", fmt.Sprintf("new%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.purge(ctx, "src")
+	if err != nil || n != stale {
+		t.Fatalf("purge: %d, %v; want %d", n, err, stale)
+	}
+	left := 0
+	if err := st.Scan(ctx, bucketSeen, "src/", func(key string, _ []byte) error { left++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if left != fresh {
+		t.Fatalf("%d entries left, want the %d fresh ones", left, fresh)
 	}
 }
