@@ -707,16 +707,26 @@ func (n *Notifier) deliver(ctx context.Context, res *FlushResult, pol Policy, no
 	defer cancel()
 	if sendErr == nil {
 		res.Emails++
+		// The items stay leased to this worker until their lease ends, so
+		// a store outage right after the server accepted the email is
+		// waited out (up to most of the lease) rather than leaving the
+		// items to be sent again by whoever leases them next.
+		pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), n.lease*3/4)
+		defer pcancel()
 		for _, it := range leased {
 			rec, _ := json.Marshal(sentReceipt{
 				Key: it.Key, FindingID: it.Finding.ID, Set: it.Finding.Set,
 				SentAt: n.now().UTC(), MessageID: msg.MessageID, Attempts: it.Attempts + 1, Digest: summary,
 			})
-			if err := n.kv.Put(bctx, BucketSent, it.Key, rec, n.sentKeep); err != nil {
+			if err := persist(pctx, func(ctx context.Context) error {
+				return n.kv.Put(ctx, BucketSent, it.Key, rec, n.sentKeep)
+			}); err != nil {
 				n.logger.LogAttrs(ctx, slog.LevelWarn, "could not record receipt",
 					slog.String("item", it.Key), slog.String("error", err.Error()))
 			}
-			if err := n.kv.Delete(bctx, BucketOutbox, it.Key); err != nil {
+			if err := persist(pctx, func(ctx context.Context) error {
+				return n.kv.Delete(ctx, BucketOutbox, it.Key)
+			}); err != nil {
 				return fmt.Errorf("flush: delete delivered item %s: %w", it.Key, err)
 			}
 			res.Delivered++
@@ -731,6 +741,27 @@ func (n *Notifier) deliver(ctx context.Context, res *FlushResult, pol Policy, no
 		return n.release(bctx, leased)
 	}
 	return n.recordFailure(bctx, res, now, leased, sendErr)
+}
+
+// persist runs a store write until it succeeds or ctx ends, pausing
+// 100 ms, then twice as long after each failure (at most 2 s). It returns
+// the last error when ctx ends first.
+func persist(ctx context.Context, write func(context.Context) error) error {
+	pause := 100 * time.Millisecond
+	for {
+		err := write(ctx)
+		if err == nil {
+			return nil
+		}
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
 }
 
 // compose renders the email for leased items.

@@ -50,6 +50,9 @@ type testServer struct {
 	attempts int // DATA commands seen, accepted or not
 	refuse   *smtp.SMTPError
 	refuseAt string // "rcpt" or "data"
+	// onData, if set, runs when a message has been accepted, before the
+	// server's reply goes out.
+	onData func()
 }
 
 // received is one accepted message.
@@ -329,6 +332,9 @@ func (ss *testSession) Data(r io.Reader) error {
 		From: ss.from, To: append([]string(nil), ss.to...), Data: data,
 		TLS: isTLS, AuthVia: ss.via, User: ss.user,
 	})
+	if ss.srv.onData != nil {
+		ss.srv.onData()
+	}
 	return nil
 }
 
