@@ -280,7 +280,17 @@ func (n *Notifier) Enqueue(ctx context.Context, f Finding) (bool, error) {
 	if err := n.kv.Put(ctx, BucketOutbox, it.Key, val, 0); err != nil {
 		return false, fmt.Errorf("enqueue %s: write outbox: %w", f.ID, err)
 	}
-	queued, err := n.finishClaim(ctx, it)
+	// finishClaim is idempotent, so a store outage in the middle of it is
+	// ridden out here, for a while, rather than left to a Flush after
+	// claimGrace (the email would wait that long).
+	var queued bool
+	cctx, cancel := context.WithTimeout(ctx, claimGrace/2)
+	defer cancel()
+	err = persist(cctx, func(ctx context.Context) error {
+		var err error
+		queued, err = n.finishClaim(ctx, it)
+		return err
+	})
 	if err != nil {
 		// The item stays in StateClaiming; a later Flush finishes it.
 		return false, fmt.Errorf("enqueue %s: %w", f.ID, err)
@@ -419,13 +429,21 @@ func (n *Notifier) lockPage(ctx context.Context, it item) (string, func(), error
 		}
 	}
 	return key, func() {
+		// Retried through a short store outage: a lock left behind holds
+		// up every other claim of the page for pageLockTTL.
 		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		err := n.kv.Update(uctx, BucketLock, key, func(old []byte, exists bool) ([]byte, bool, time.Duration, error) {
-			if exists && string(old) != it.Key {
-				return nil, false, 0, errNotOurs
+		err := persist(uctx, func(ctx context.Context) error {
+			err := n.kv.Update(ctx, BucketLock, key, func(old []byte, exists bool) ([]byte, bool, time.Duration, error) {
+				if exists && string(old) != it.Key {
+					return nil, false, 0, errNotOurs
+				}
+				return nil, false, 0, nil
+			})
+			if errors.Is(err, errNotOurs) {
+				return nil
 			}
-			return nil, false, 0, nil
+			return err
 		})
 		if err != nil && !errors.Is(err, errNotOurs) {
 			n.logger.LogAttrs(ctx, slog.LevelWarn, "could not release page lock; it expires by itself",
