@@ -126,6 +126,9 @@ func (m *blindMode) stage(ctx context.Context, meta *store.SetMeta) (store.SetSt
 	return st, nil
 }
 
+// prefiltered is false: prefilter values need the local key.
+func (m *blindMode) prefiltered() bool { return false }
+
 func (m *blindMode) sink(ctx context.Context, meta *store.SetMeta, emit func(ref []byte, recs []Field) error) fieldSink {
 	return &blindSink{ctx: ctx, bl: m.bl, ev: m.st, salt: meta.Salt, set: meta.Name, emit: emit}
 }
@@ -314,7 +317,7 @@ func CheckChunk(chunk []byte, cols []store.FieldSpec, counts []int64) (records, 
 		}
 	}
 	add := make([]int64, len(cols))
-	err = decodeChunk(chunk, func(ref []byte, fields []Field) error {
+	pre, err := decodeChunk(chunk, func(ref []byte, fields []Field) error {
 		if len(ref) == 0 {
 			return fmt.Errorf("%w: record %d: empty ref", errChunk, records)
 		}
@@ -338,6 +341,11 @@ func CheckChunk(chunk []byte, cols []store.FieldSpec, counts []int64) (records, 
 	})
 	if err != nil {
 		return 0, 0, err
+	}
+	if pre {
+		// Prefilter values need the local key, which a blind loader does
+		// not have: whatever it sent there would be made up.
+		return 0, 0, fmt.Errorf("%w: a blind chunk carries prefilter values", errChunk)
 	}
 	for i := range add {
 		counts[i] += add[i]

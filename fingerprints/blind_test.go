@@ -337,6 +337,14 @@ func TestCheckChunk(t *testing.T) {
 		"truncated":    good[:len(good)-3],
 		"trailing":     append(bytes.Clone(good), 0),
 		"garbage":      []byte("not a chunk"),
+		// Prefilter values need the local key; a blind owner's would be
+		// made up, and the matcher would trust them.
+		"prefilter values": func() []byte {
+			c := chunkBuilder{pre: true}
+			c.reset()
+			c.add([]byte("r0"), []Field{{Col: 0, Kind: Phone, Pre: 1}})
+			return c.bytes()
+		}(),
 	} {
 		if _, _, err := CheckChunk(chunk, cols, make([]int64, 3)); err == nil {
 			t.Errorf("%s: accepted", name)

@@ -42,9 +42,10 @@ const ModeKeyed = "keyed"
 // The fingerprint function of keyed sets.
 //
 // Why HMAC-SHA256: it is the conservative, standard PRF (RFC 2104), with
-// SHA-NI it costs about 170 ns for a short value here, and nothing faster
-// would change what the matcher can afford (it hashes only candidates that
-// passed extraction and checks). The per-set key is HKDF-SHA256 of the
+// SHA-NI it costs about 170 ns for a short value here. The matcher does not
+// pay it for every candidate: a keyed set also carries a cheap keyed
+// prefilter (prefilter.go) that turns away almost every value the set does
+// not hold before its HMAC is computed. The per-set key is HKDF-SHA256 of the
 // operator's key with the set's random salt, so the same phone number in two
 // sets has unrelated fingerprints and a set's fingerprints reveal nothing
 // about another's. The kind is the first byte of the message, so a date
@@ -55,7 +56,8 @@ const ModeKeyed = "keyed"
 // the loader never sees; every other part (normalization, chunks, index)
 // stays the same, because everything downstream sees only FPs.
 type keyedSet struct {
-	setKey [32]byte
+	setKey  [32]byte
+	preKeys [numKinds][2]uint64 // see prefilter.go
 }
 
 // NewSalt returns a fresh random salt for a new set.
@@ -74,9 +76,9 @@ func (k *Key) Keyed(salt []byte) Fingerprinter {
 		// hkdf.Key fails only for absurd lengths; 32 is not one.
 		panic("fingerprints: hkdf: " + err.Error())
 	}
-	var s keyedSet
+	s := &keyedSet{preKeys: preKeys(k.secret[:], salt)}
 	copy(s.setKey[:], sk)
-	return &s
+	return s
 }
 
 // ForSet returns the Fingerprinter of a stored set, refusing a set made with
@@ -92,10 +94,11 @@ func (k *Key) ForSet(meta store.SetMeta) (Fingerprinter, error) {
 }
 
 func (s *keyedSet) NewHasher() Hasher {
-	return &keyedHasher{mac: hmac.New(sha256.New, s.setKey[:])}
+	return &keyedHasher{set: s, mac: hmac.New(sha256.New, s.setKey[:])}
 }
 
 type keyedHasher struct {
+	set  *keyedSet
 	mac  hash.Hash
 	kind [1]byte
 	sum  [sha256.Size]byte

@@ -25,6 +25,14 @@ type Index struct {
 
 	refs   []byte
 	refEnd []uint32 // refs[refEnd[r-1]:refEnd[r]] is record r's ref
+
+	// pre[k] is the prefilter of the fields of kind k: a filter per kind
+	// is as big in all as one for every field, but a candidate probes the
+	// one of its kind, which stays in cache (the postal codes of a set of a
+	// million are a hundred thousand; its phones a million, 1.1 MB). All
+	// nil when some chunk had no prefilter values.
+	pre     [numKinds]*prefilter
+	withPre bool
 }
 
 type colInfo struct {
@@ -52,6 +60,8 @@ type SetReader interface {
 func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) {
 	ix := &Index{}
 	var nrec uint32
+	var pres [numKinds][]uint32
+	allPre := true
 	err := st.ReadSet(ctx, name, func(m store.SetMeta) error {
 		ix.meta = m
 		if len(m.Fields) > MaxColumns {
@@ -72,7 +82,7 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 		ix.refEnd = make([]uint32, 0, m.Rows)
 		return nil
 	}, func(chunk []byte) error {
-		return decodeChunk(chunk, func(ref []byte, fields []Field) error {
+		pre, err := decodeChunk(chunk, func(ref []byte, fields []Field) error {
 			if nrec >= MaxRows {
 				return fmt.Errorf("set %q: more than %d records", name, MaxRows)
 			}
@@ -84,10 +94,17 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 				}
 				ix.fps = append(ix.fps, f.FP.Key64())
 				ix.vals = append(ix.vals, Hit(nrec<<colBits|uint32(f.Col)))
+				if allPre {
+					pres[f.Kind] = append(pres[f.Kind], f.Pre)
+				}
 			}
 			nrec++
 			return nil
 		})
+		if !pre {
+			allPre, pres = false, [numKinds][]uint32{}
+		}
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building index of set %q: %w", name, err)
@@ -96,7 +113,28 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 		return nil, fmt.Errorf("building index of set %q: read %d records and %d fingerprints, metadata says %d and %d", name, nrec, len(ix.fps), ix.meta.Rows, ix.meta.Fingerprints)
 	}
 	ix.sort()
+	if allPre && ix.meta.Mode == ModeKeyed {
+		ix.withPre = true
+		for k, vals := range pres {
+			ix.pre[k] = newPrefilter(vals)
+		}
+	}
 	return ix, nil
+}
+
+// HasPrefilter reports whether the set has a prefilter (prefilter.go): it
+// is keyed and was loaded with prefilter values.
+func (ix *Index) HasPrefilter() bool { return ix.withPre }
+
+// MayHave reports whether the set may hold a field of kind k whose
+// prefilter value (PreHasher.Pre) is v: false means it holds none, true
+// that it may. A set without a prefilter may hold anything.
+func (ix *Index) MayHave(k Kind, v uint32) bool {
+	if !ix.withPre {
+		return true
+	}
+	p := ix.pre[k]
+	return p != nil && p.mayHave(v)
 }
 
 // sort orders fps (and vals with them) and builds the bucket directory, in
@@ -220,9 +258,14 @@ func (ix *Index) Ref(rec uint32) string {
 }
 
 // MemStats reports the bytes the index holds for fingerprints (array,
-// record/column array and directory) and for refs.
+// record/column array, directory and prefilter) and for refs.
 func (ix *Index) MemStats() (fingerprintBytes, refBytes int) {
 	fingerprintBytes = 8*cap(ix.fps) + 4*cap(ix.vals) + 4*cap(ix.dir)
+	for _, p := range ix.pre {
+		if p != nil {
+			fingerprintBytes += p.bytes()
+		}
+	}
 	refBytes = cap(ix.refs) + 4*cap(ix.refEnd)
 	return
 }

@@ -135,6 +135,9 @@ type loadMode interface {
 	// sink returns the fieldSink of the load, which hands finished
 	// records to emit in the order of their rows.
 	sink(ctx context.Context, meta *store.SetMeta, emit func(ref []byte, recs []Field) error) fieldSink
+	// prefiltered reports whether the sink sets each field's prefilter
+	// value (Field.Pre), which the chunks then carry.
+	prefiltered() bool
 }
 
 // A fieldSink fingerprints the fields of each accepted row. For one row
@@ -157,16 +160,30 @@ func (m keyedMode) stage(ctx context.Context, meta *store.SetMeta) (store.SetSta
 }
 
 func (m keyedMode) sink(_ context.Context, _ *store.SetMeta, emit func(ref []byte, recs []Field) error) fieldSink {
-	return &keyedSink{h: m.fpr.NewHasher(), emit: emit}
+	h := m.fpr.NewHasher()
+	pre, _ := h.(PreHasher)
+	return &keyedSink{h: h, pre: pre, emit: emit}
+}
+
+func (m keyedMode) prefiltered() bool {
+	_, ok := m.fpr.NewHasher().(PreHasher)
+	return ok
 }
 
 // keyedSink fingerprints each field as it comes and emits each row at once.
 type keyedSink struct {
 	h    Hasher
+	pre  PreHasher // nil when the set has no prefilter
 	emit func(ref []byte, recs []Field) error
 }
 
-func (s *keyedSink) add(f *Field, normalized []byte)    { f.FP = s.h.Sum(f.Kind, normalized) }
+func (s *keyedSink) add(f *Field, normalized []byte) {
+	f.FP = s.h.Sum(f.Kind, normalized)
+	if s.pre != nil {
+		f.Pre = s.pre.Pre(f.Kind, normalized)
+	}
+}
+
 func (s *keyedSink) row(ref []byte, recs []Field) error { return s.emit(ref, recs) }
 func (s *keyedSink) drop()                              {}
 func (s *keyedSink) finish() error                      { return nil }
@@ -281,6 +298,7 @@ func loadWith(ctx context.Context, mode loadMode, meta store.SetMeta, r io.Reade
 		nskipped int64
 		skipped  = map[string]int64{}
 	)
+	chunk.pre = mode.prefiltered()
 	chunk.reset()
 	flush := func() error {
 		if chunk.count == 0 {
