@@ -84,6 +84,18 @@ var prefectures = [...]string{
 	"熊本県", "大分県", "宮崎県", "鹿児島県", "沖縄県",
 }
 
+// IsPrefecture reports whether b is one of the 47 prefectures, written
+// with its 都道府県 suffix as the address normalizer strips it: an address
+// that starts with one normalizes as it would without it.
+func IsPrefecture(b []byte) bool {
+	for _, p := range prefectures {
+		if string(b) == p {
+			return true
+		}
+	}
+	return false
+}
+
 func appendAddress(dst, src []byte) ([]byte, error) {
 	if len(src) > maxAddressBytes {
 		return dst, errAddressLong

@@ -65,6 +65,14 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 		p -= size
 	}
 	add(p, startRun)
+	// The normalizer strips a leading prefecture: when the stretch starts
+	// with one, the start after it gives the same candidate as the start
+	// of the stretch, and is not tried.
+	for i, st := range s.starts {
+		if st.prio == startPrefecture && st.pos > p && fingerprints.IsPrefecture(buf[skipSpace(buf, p):st.pos]) {
+			s.starts[i].pos = p
+		}
+	}
 	// By priority, stably (an insertion sort: a handful of starts).
 	for i := 1; i < len(s.starts); i++ {
 		for j := i; j > 0 && s.starts[j].prio < s.starts[j-1].prio; j-- {

@@ -228,6 +228,11 @@ func features(buf []byte) feat {
 
 // numeric reads the run of digits at buf[i] and tries its candidates.
 func (s *Scanner) numeric(buf []byte, i int, base int64) int {
+	if j := shortNumber(buf, i); j > i {
+		// Nothing but an id can be that (logs are full of them).
+		s.ids(buf, i, j, base)
+		return j
+	}
 	r := s.readRun(buf, i)
 	s.classify(buf, r, r.start, r.end, base)
 	if len(r.pieces) > 0 {
@@ -254,6 +259,28 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 	}
 	s.ids(buf, r.start, r.end, base)
 	return max(r.end, i+1)
+}
+
+// shortNumber returns the end of the ASCII digits at buf[i] when they
+// are fewer than 7 and what follows cannot go on with the run (an ASCII
+// byte that is no separator): a number no normalizer takes alone — every
+// kind but ids needs 7 digits or more, or separators (dates, block
+// numbers) — whatever stands before it. Else it returns i.
+func shortNumber(buf []byte, i int) int {
+	j := i
+	for j < len(buf) && j-i < 7 && buf[j] >= '0' && buf[j] <= '9' {
+		j++
+	}
+	if j-i >= 7 || j == i {
+		return i
+	}
+	if j < len(buf) {
+		switch c := buf[j]; {
+		case c >= 0x80, c == '-', c == '/', c == '.', c == '(', c == ')', c == ' ':
+			return i
+		}
+	}
+	return j
 }
 
 func (s *Scanner) readRun(buf []byte, i int) run {
@@ -529,7 +556,7 @@ func (s *Scanner) searchIDs(buf []byte, si, lo, hi int) {
 	*c = idChunk{valid: true, lo: lo, hi: end, matches: c.matches[:0]}
 	text, ident := buf[lo:end], true
 	lit := set.idLit
-	if bytes.IndexByte(text, 0xEF) < 0 {
+	if !hasFullWidthASCII(text) {
 		if len(lit) > 0 && !bytes.Contains(text, lit) {
 			return // every match starts with lit
 		}
@@ -552,6 +579,29 @@ func (s *Scanner) searchIDs(buf []byte, si, lo, hi int) {
 			a, b = lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
 		}
 		c.matches = append(c.matches, [2]int{a, b})
+	}
+}
+
+// hasFullWidthASCII reports whether b holds a full-width ASCII character
+// (U+FF01–FF5E: EF BC 81–BF, EF BD 80–9E), which ids fold; half-width kana
+// (EF BD A6 on) and other text need no folding.
+func hasFullWidthASCII(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0xEF)
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		switch b[i+1] {
+		case 0xBC:
+			if b[i+2] >= 0x81 {
+				return true
+			}
+		case 0xBD:
+			if b[i+2] <= 0x9E {
+				return true
+			}
+		}
+		b = b[i+1:]
 	}
 }
 

@@ -11,7 +11,7 @@ func (s *Scanner) Mentions(text string) bool {
 		return true
 	}
 	buf := []byte(text)
-	s.hits, s.weak = s.hits[:0], s.weak[:0]
+	s.hits, s.refs = s.hits[:0], s.refs[:0]
 	s.extract(buf, 0, len(buf), 0)
 	s.names(buf, 0, 0)
 	// The text is short: a costly set's names and addresses are looked up
@@ -24,7 +24,7 @@ func (s *Scanner) Mentions(text string) bool {
 			s.costlyPass = 0
 		}
 	}
-	found := len(s.hits) > 0 || len(s.weak) > 0
-	s.hits, s.weak = s.hits[:0], s.weak[:0]
+	found := len(s.refs) > 0
+	s.hits, s.refs = s.hits[:0], s.refs[:0]
 	return found
 }

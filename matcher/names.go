@@ -60,7 +60,7 @@ func scriptOf(r rune) script {
 // only, searched for names and for addresses, which the extraction pass
 // does not look up for it.
 func (s *Scanner) nameWindows(buf []byte, base int64) {
-	n := len(s.hits)
+	n := len(s.refs)
 	s.windows(buf, base, n, -1)
 	if !s.m.anyCostly {
 		return
@@ -72,39 +72,30 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 	}
 }
 
-// windows searches the merged windows around s.hits[:n] and the weak
-// values shared by few records: around the hits of every set, for the sets
-// that are not costly, when set is -1; else around the hits of that costly
-// set, for it alone.
+// windows searches the merged windows around the lookups s.refs[:n] with
+// hits: around the hits of every set, for the sets that are not costly,
+// when set is -1; else around the hits of that costly set, for it alone.
+// A weak value opens a window only when few records share it: a birthdate
+// shared by dozens of records in a big set would open one around every
+// row of every dump.
 func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	w := s.m.opts.NameWindow * 3 // characters to bytes, for CJK text
 	s.wins = s.wins[:0]
-	for _, h := range s.hits[:n] {
-		if set >= 0 && int(h.set) != set {
-			continue
-		}
-		a := max(int(h.start-base)-w, 0)
-		b := min(int(h.end-base)+w, len(buf))
-		s.wins = append(s.wins, [2]int{a, b})
-	}
-	// A weak value opens a window only when few records share it: a
-	// birthdate shared by dozens of records in a big set would open one
-	// around every row of every dump.
-	for _, wr := range s.weak {
-		shared := len(wr.hits)
+	for _, r := range s.refs[:n] {
+		shared := len(r.hits)
 		if set >= 0 {
 			shared = 0
-			for _, c := range wr.hits {
+			for _, c := range r.hits {
 				if int(c.set) == set {
 					shared++
 				}
 			}
 		}
-		if shared == 0 || shared > maxWindowHits {
+		if shared == 0 || !r.kind.Identifying() && shared > maxWindowHits {
 			continue
 		}
-		a := max(int(wr.start-base)-w, 0)
-		b := min(int(wr.end-base)+w, len(buf))
+		a := max(int(r.start-base)-w, 0)
+		b := min(int(r.end-base)+w, len(buf))
 		s.wins = append(s.wins, [2]int{a, b})
 	}
 	if len(s.wins) == 0 {
@@ -131,12 +122,46 @@ func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 		for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
 			b--
 		}
+		// A window's edge inside a word is no edge of a name: 山﨑 智也 cut
+		// after 智 would read as 山﨑 智. The edges move out to the ends of
+		// the words they cut (a few runes; a word of more than
+		// maxEdgeRunes is cut there and its candidates bounded as before).
+		a, b = wordStart(buf, a), wordEnd(buf, b)
 		if set >= 0 {
 			// The addresses the extraction pass left to this set.
 			s.extract(buf[:b], a, b, base)
 		}
 		s.names(buf[:b], a, base)
 	}
+}
+
+// maxEdgeRunes bounds how far wordStart and wordEnd move a window's edge.
+const maxEdgeRunes = 32
+
+// wordStart returns the start of the word (a stretch of letters of any
+// script, with single spaces, as tokenize reads them) that holds buf[a],
+// or a if a starts none.
+func wordStart(buf []byte, a int) int {
+	for n := 0; a > 0 && n < maxEdgeRunes; n++ {
+		r, size := utf8.DecodeLastRune(buf[:a])
+		if scriptOf(r) == scOther {
+			break
+		}
+		a -= size
+	}
+	return a
+}
+
+// wordEnd returns the end of the word that buf[b-1] is in, or b.
+func wordEnd(buf []byte, b int) int {
+	for n := 0; b < len(buf) && n < maxEdgeRunes; n++ {
+		r, size := utf8.DecodeRune(buf[b:])
+		if scriptOf(r) == scOther {
+			break
+		}
+		b += size
+	}
+	return b
 }
 
 // token is a stretch of one script: a CJK run (with single spaces inside,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 	"unicode/utf8"
 
@@ -24,8 +25,6 @@ const (
 	segSize  = 1 << 20
 	margin   = 8 << 10
 	keepBack = 8 << 10
-	// maxCache bounds the per-scanner cache of candidate lookups.
-	maxCache = 1 << 16
 	// maxWindowHits: a weak value shared by more records than this opens
 	// no name window of its own.
 	maxWindowHits = 8
@@ -37,14 +36,16 @@ const (
 type Scanner struct {
 	m       *Matcher
 	hashers []fingerprints.Hasher
+	// pres[i] computes set i's prefilter values, nil when set i has no
+	// prefilter (see fingerprints/prefilter.go).
+	pres    []fingerprints.PreHasher
 	dec     *decider
 	buf     []byte
 	norm    []byte
 	hits    []hit
 	sorted  []hit // sortHits' other buffer
 	order   []hitOrder
-	cache   map[string]cacheEntry
-	raw     *rawCache
+	cache   *formCache
 	tmp     []cachedHit
 	wins    [][2]int
 	starts  []addrStart
@@ -58,17 +59,19 @@ type Scanner struct {
 	foldMap []int
 	// idChunks[i] is the id matches of set i around the last runs.
 	idChunks []idChunk
-	pending  []weakRef // weak values near a segment's end, for the next
-	carry    []weakRef
-	weak     []weakRef
-	// interest is the records worth tracking in a segment, sorted.
-	interest []recKey
+	pending  []ref // weak values near a segment's end, for the next
+	carry    []ref
+	refs     []ref    // the segment's lookups with hits
+	interest []posKey // see interestingRecords
+	near     []recKey // see nearRecords
 	byRec    []recHit // dropLoneHits' buffers
 	byRecTmp []recHit
 	keep     []bool
-	known    recBits // records with an identifying hit in the segment
-	nameTok  fingerprints.NameToken
-	stats    Stats
+	// once and twice are the records with one and with two hits or more
+	// in the segment, one of them identifying (see segment).
+	once, twice recBits
+	nameTok     fingerprints.NameToken
+	stats       Stats
 	// costlyPass is 1+i while names and addresses are looked up for the
 	// costly set i alone, around its own hits; 0 otherwise, when they are
 	// looked up for every set that is not costly.
@@ -78,15 +81,17 @@ type Scanner struct {
 	queue    []queued
 	jobs     []job
 	jobFPs   []jobFP
+	jobKeys  []byte // the jobs' cache keys
 	touched  uint64 // flush's reads, kept so they are not optimized away
 	// bufAtLine is set when s.buf starts a line (the document's start, or
 	// a cut after a line break); eof when it ends the document. lineOf
 	// need both to know whether a line is whole in the buffer.
 	bufAtLine, eof bool
-	rawHits        int64 // candidates answered from the raw cache, for tests
+	bigWeak        int64 // weak values searched for records near them, for tests
 	// reference makes the scanner take the straightforward paths that the
-	// fast ones must agree with (no raw cache, no batching, ids matched run
-	// by run, a comparison sort in dropLoneHits, every kind tried): for
+	// fast ones must agree with (no batching, no prefilter,
+	// ids matched run by run, every record of every lookup's hits handed
+	// to dropLoneHits and a comparison sort there, every kind tried): for
 	// tests only.
 	reference bool
 }
@@ -94,13 +99,15 @@ type Scanner struct {
 // Stats counts what a Scanner did, for metrics and benchmarks.
 type Stats struct {
 	Bytes      int64 // text bytes scanned
-	Candidates int64 // candidate values tried (normalized, or found in the raw cache)
+	Candidates int64 // candidate values tried
 	Lookups    int64 // fingerprints computed and looked up
+	Filtered   int64 // lookups the prefilter spared
 	Hits       int64 // field hits
+	Refs       int64 // lookups with hits, before their records are sorted out
 }
 
-// weakRef is the hits of one weak candidate, not yet expanded.
-type weakRef struct {
+// ref is the hits of one candidate, not yet expanded.
+type ref struct {
 	hits       []cachedHit // shared with the cache, sorted by set and record: do not modify
 	kind       fingerprints.Kind
 	strong     bool // some hit is strong
@@ -121,9 +128,15 @@ type cachedHit struct {
 
 // NewScanner returns a Scanner. It is not safe for concurrent use.
 func (m *Matcher) NewScanner() *Scanner {
-	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: map[string]cacheEntry{}, raw: newRawCache(), known: newRecBits(m)}
+	s := &Scanner{m: m, dec: newDecider(m.opts.Window, newRecBits(m)), cache: newFormCache(), once: newRecBits(m), twice: newRecBits(m)}
 	for _, set := range m.sets {
-		s.hashers = append(s.hashers, set.fpr.NewHasher())
+		h := set.fpr.NewHasher()
+		s.hashers = append(s.hashers, h)
+		pre, _ := h.(fingerprints.PreHasher)
+		if !set.ix.HasPrefilter() {
+			pre = nil
+		}
+		s.pres = append(s.pres, pre)
 	}
 	return s
 }
@@ -150,9 +163,6 @@ func (s *Scanner) Scan(ctx context.Context, in Input) ([]Finding, error) {
 func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) ([]Finding, error) {
 	s.dec.reset()
 	s.pending = s.pending[:0]
-	if len(s.cache) >= maxCache {
-		clear(s.cache)
-	}
 	if cap(s.buf) < segSize+margin {
 		s.buf = make([]byte, 0, segSize+margin)
 	}
@@ -223,43 +233,122 @@ func cutPoint(buf []byte, i int) int {
 
 // segment finds the hits of one segment and feeds them to the decider.
 //
-// Weak hits (birthdates, dates, postal codes) can only corroborate, and a
-// big set makes them plentiful: a postal code can be shared by hundreds of
-// records. So a weak hit is kept only for a record that also has an
-// identifying or strong hit in this segment, or is already being tracked.
-// Weak values near the end of a segment are looked at again with the next
-// segment, so a pair across the boundary is not lost.
+// A lookup's hits are kept as one reference (ref) until it is known which
+// of its records are worth a hit of their own. In a big set most are not:
+// a namesake's name is shared by dozens of records and a postal code or a
+// birthdate by hundreds, and almost none of them has a second field
+// anywhere near. A record is worth its hits when it can still be reported:
+// it has a strong hit, it is tracked by the decider already, or it has an
+// identifying hit in this segment together with a second hit (identifying
+// or weak). Weak hits (birthdates, dates, postal codes) only corroborate,
+// so a record with weak hits alone never is. Hits near the segment's end
+// are kept whatever their records, as what follows could pair with them,
+// and weak values there are looked at again with the next segment, so a
+// pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
-	s.hits, s.weak = s.hits[:0], s.weak[:0]
+	s.hits, s.refs = s.hits[:0], s.refs[:0]
 	s.extract(buf, lo, hi, base)
-	if len(s.hits) > 0 || len(s.weak) > 0 {
+	if len(s.refs) > 0 {
 		s.nameWindows(buf, base)
 	}
-	// The records with an identifying hit here; the bits are cleared again
-	// below, once the weak hits are sorted out.
-	nIdent := len(s.hits)
-	for _, h := range s.hits {
-		s.known.add(h.set, h.rec)
-	}
-	// Weak hits survive only for records known to be worth tracking; the
-	// rest near the segment's end wait for the next segment.
 	tail := base + int64(hi) - int64(keepBack)/2
+	identTail := base + int64(hi) - 8*int64(s.m.opts.Window)
 	carried := s.pending
 	s.pending = s.carry[:0]
-	s.interest = s.interestingRecords(s.interest[:0], nIdent)
-	for _, w := range s.weak {
-		s.expandWeak(w)
-		if w.start >= tail && len(s.pending) < maxPending {
-			s.pending = append(s.pending, w)
+	// The records with an identifying hit (once), and those of them with
+	// a hit of a second kind (twice): kind by kind, so that a namesake's
+	// name and its kana reading, both names, do not count as two.
+	var kinds uint32
+	for _, r := range s.refs {
+		if r.kind.Identifying() {
+			kinds |= 1 << r.kind
 		}
 	}
-	for _, w := range carried {
-		s.expandWeak(w)
+	for ; kinds != 0; kinds &= kinds - 1 {
+		k := fingerprints.Kind(bits.TrailingZeros32(kinds))
+		for _, r := range s.refs {
+			if r.kind == k {
+				for _, c := range r.hits {
+					if s.once.has(c.set, c.rec) {
+						s.twice.add(c.set, c.rec)
+					}
+				}
+			}
+		}
+		for _, r := range s.refs {
+			if r.kind == k {
+				for _, c := range r.hits {
+					s.once.add(c.set, c.rec)
+				}
+			}
+		}
+	}
+	// A weak value is kept for the records with an identifying hit, the
+	// tracked ones, and its strong hits. One shared by many records (a
+	// postal code or a birthdate in a big set) is not walked record by
+	// record: the records with an identifying hit near it, and the tracked
+	// ones, usually few, are searched for in its sorted hits instead.
+	local := false // s.interest is built
+	keepWeak := func(r ref) {
+		add := func(c cachedHit) {
+			s.twice.add(c.set, c.rec)
+			s.hits = append(s.hits, hit{set: c.set, kind: r.kind, strong: c.strong, rec: c.rec, start: r.start, end: r.end})
+		}
+		if r.strong || s.reference || len(r.hits) <= 64 {
+			for _, c := range r.hits {
+				if s.once.has(c.set, c.rec) || c.strong || s.dec.tracked.has(c.set, c.rec) || s.reference {
+					add(c)
+				}
+			}
+			return
+		}
+		if !local {
+			s.interest = s.interestingRecords(s.interest[:0])
+			local = true
+		}
+		s.bigWeak++
+		s.near = s.nearRecords(s.near[:0], r.start-16*int64(s.m.opts.Window), r.end+16*int64(s.m.opts.Window))
+		for _, k := range s.near {
+			if i, ok := slices.BinarySearchFunc(r.hits, k, func(c cachedHit, k recKey) int { return cmp.Compare(keyOf(c.set, c.rec), k) }); ok {
+				for ; i < len(r.hits) && keyOf(r.hits[i].set, r.hits[i].rec) == k; i++ {
+					add(r.hits[i])
+				}
+			}
+		}
+	}
+	for _, r := range s.refs {
+		if r.kind.Identifying() {
+			continue
+		}
+		keepWeak(r)
+		if r.start >= tail && len(s.pending) < maxPending {
+			s.pending = append(s.pending, r)
+		}
+	}
+	for _, r := range carried {
+		keepWeak(r)
 	}
 	s.carry = carried[:0]
-	for _, h := range s.hits[:nIdent] {
-		s.known.del(h.set, h.rec)
+	for _, r := range s.refs {
+		if !r.kind.Identifying() {
+			continue
+		}
+		all := r.start >= identTail || r.strong || s.reference
+		for _, c := range r.hits {
+			if all || s.twice.has(c.set, c.rec) || s.dec.tracked.has(c.set, c.rec) {
+				s.hits = append(s.hits, hit{set: c.set, kind: r.kind, strong: c.strong, rec: c.rec, start: r.start, end: r.end})
+			}
+		}
 	}
+	for _, r := range s.refs {
+		if r.kind.Identifying() {
+			for _, c := range r.hits {
+				s.once.del(c.set, c.rec)
+				s.twice.del(c.set, c.rec)
+			}
+		}
+	}
+	s.stats.Refs += int64(len(s.refs))
 	if len(s.hits) == 0 {
 		return
 	}
@@ -490,48 +579,45 @@ func radixSortByKey(a, b []recHit) ([]recHit, []recHit) {
 	return a, b
 }
 
-// interestingRecords appends to dst the records a weak hit is kept for —
-// those with one of the segment's first nIdent (identifying) hits, and those
-// the decider tracks — sorted, without duplicates.
-func (s *Scanner) interestingRecords(dst []recKey, nIdent int) []recKey {
-	for _, h := range s.hits[:nIdent] {
-		dst = append(dst, keyOf(h.set, h.rec))
+// How far from a weak value a record's identifying hit may lie and still
+// make the weak value's hit count: the decider pairs hits within the
+// window, dropLoneHits looks two windows further, and a character is up to
+// 4 bytes; keepWeak looks 16 windows of bytes each way.
+
+// interestingRecords fills dst with the records that have an identifying
+// hit among the segment's lookups, with the hit's start, sorted by start:
+// the records near a weak value that it may corroborate (nearRecords).
+func (s *Scanner) interestingRecords(dst []posKey) []posKey {
+	for _, r := range s.refs {
+		if r.kind.Identifying() {
+			for _, c := range r.hits {
+				dst = append(dst, posKey{r.start, keyOf(c.set, c.rec)})
+			}
+		}
+	}
+	slices.SortFunc(dst, func(a, b posKey) int { return cmp.Compare(a.start, b.start) })
+	return dst
+}
+
+// posKey is a record with an identifying hit at start.
+type posKey struct {
+	start int64
+	key   recKey
+}
+
+// nearRecords appends to dst, sorted and without duplicates, the records
+// with an identifying hit in [from, to] (s.interest) and those the decider
+// tracks.
+func (s *Scanner) nearRecords(dst []recKey, from, to int64) []recKey {
+	i, _ := slices.BinarySearchFunc(s.interest, from, func(p posKey, from int64) int { return cmp.Compare(p.start, from) })
+	for ; i < len(s.interest) && s.interest[i].start <= to; i++ {
+		dst = append(dst, s.interest[i].key)
 	}
 	for k := range s.dec.states {
 		dst = append(dst, k)
 	}
 	slices.Sort(dst)
 	return slices.Compact(dst)
-}
-
-// expandWeak appends to s.hits the hits of a weak value for the records
-// worth tracking (s.interest), and every strong one. A value shared by
-// hundreds of records is not walked record by record: the records of
-// interest, usually few, are searched for in its sorted hits instead.
-func (s *Scanner) expandWeak(w weakRef) {
-	add := func(c cachedHit) {
-		s.hits = append(s.hits, hit{set: c.set, kind: w.kind, strong: c.strong, rec: c.rec, start: w.start, end: w.end})
-	}
-	if w.strong || len(w.hits) <= 4*len(s.interest) {
-		for _, c := range w.hits {
-			if c.strong || s.known.has(c.set, c.rec) || s.dec.tracked.has(c.set, c.rec) {
-				add(c)
-			}
-		}
-		return
-	}
-	hits := w.hits
-	for _, k := range s.interest {
-		i, _ := slices.BinarySearchFunc(hits, k, func(c cachedHit, k recKey) int { return cmp.Compare(keyOf(c.set, c.rec), k) })
-		hits = hits[i:]
-		for len(hits) > 0 && keyOf(hits[0].set, hits[0].rec) == k {
-			add(hits[0])
-			hits = hits[1:]
-		}
-		if len(hits) == 0 {
-			return
-		}
-	}
 }
 
 // hitOrder is a hit's sort key and its index in s.hits.
@@ -562,50 +648,24 @@ func (s *Scanner) sortHits() {
 // lookup normalizes a candidate as kind k, fingerprints it for every set
 // that has fields of that kind, and records the hits. It reports whether
 // the candidate normalized (so callers can stop trying other forms), or
-// false at once when no set has fields of kind k. A candidate written as
-// one before is answered from the raw cache. While batching (extract), the
-// index lookups and the recording of hits wait for flush.
+// false at once when no set has fields of kind k. While batching
+// (extract), the lookups and the recording of hits wait for flush.
 func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) bool {
 	if !s.m.hasKind[k] && !s.reference {
 		return false // nothing to find: no set has fields of this kind
 	}
 	s.stats.Candidates++
-	if s.reference {
-		norm, err := fingerprints.AppendNormalized(s.norm[:0], k, cand)
-		s.norm = norm
-		if err == nil {
-			s.lookupNorm(k, start, end)
-		}
-		return err == nil
-	}
-	pass := s.passOf(k)
-	h := s.raw.hash(k, pass, cand)
-	if sl := s.raw.get(h, k, pass, cand); sl != nil {
-		s.rawHits++
-		if sl.valid {
-			s.emit(k, sl.entry, -1, start, end)
-		}
-		return sl.valid
-	}
 	norm, err := fingerprints.AppendNormalized(s.norm[:0], k, cand)
 	s.norm = norm
 	if err != nil {
-		s.raw.put(h, k, pass, cand, false, cacheEntry{})
 		return false
 	}
 	if s.batching {
 		nlen := s.cacheKey(k)
-		if e, ok := s.cache[string(s.norm)]; ok {
-			s.raw.put(h, k, pass, cand, true, e)
-			s.emit(k, e, -1, start, end)
-			return true
-		}
-		s.emit(k, cacheEntry{}, s.newJob(k, h, pass, cand, nlen), start, end)
+		s.emit(k, cacheEntry{}, s.newJob(k, nlen), start, end)
 		return true
 	}
-	e := s.entryOf(k)
-	s.raw.put(h, k, pass, cand, true, e)
-	s.record(k, e, start, end)
+	s.record(k, s.entryOf(k), start, end)
 	return true
 }
 
@@ -650,20 +710,43 @@ func (s *Scanner) lookupSets(k fingerprints.Kind, f func(si int)) {
 func (s *Scanner) entryOf(k fingerprints.Kind) cacheEntry {
 	nlen := s.cacheKey(k)
 	norm := s.norm
-	if e, ok := s.cache[string(norm)]; ok {
+	// The prefilter first: it turns away almost every candidate for less
+	// than the cache lookup costs.
+	any := false
+	s.lookupSets(k, func(si int) { any = any || s.mayHave(si, k, norm[:nlen]) })
+	if !any {
+		return cacheEntry{}
+	}
+	if e, ok := s.cache.get(norm); ok {
 		return e
 	}
 	s.tmp = s.tmp[:0]
 	s.lookupSets(k, func(si int) {
+		if s.pres[si] != nil && !s.reference && !s.m.sets[si].ix.MayHave(k, s.pres[si].Pre(k, norm[:nlen])) {
+			return
+		}
 		s.stats.Lookups++
 		fp := s.hashers[si].Sum(k, norm[:nlen])
 		s.tmp = s.appendHits(s.tmp, si, k, s.m.sets[si].ix.Lookup(fp.Key64()))
 	})
 	e := s.newEntry(s.tmp)
-	if len(s.cache) < maxCache {
-		s.cache[string(norm)] = e
-	}
+	s.cache.put(norm, e)
 	return e
+}
+
+// mayHave reports whether set si may hold the normalized value norm of
+// kind k, by its prefilter: false means it does not, and the value need
+// not be fingerprinted nor looked up.
+func (s *Scanner) mayHave(si int, k fingerprints.Kind, norm []byte) bool {
+	p := s.pres[si]
+	if p == nil || s.reference {
+		return true
+	}
+	if !s.m.sets[si].ix.MayHave(k, p.Pre(k, norm)) {
+		s.stats.Filtered++
+		return false
+	}
+	return true
 }
 
 // appendHits appends to dst the index hits of set si that are of kind k.
@@ -689,25 +772,29 @@ func (s *Scanner) newEntry(hits []cachedHit) cacheEntry {
 	return e
 }
 
-// Batching. A lookup of a big set's index costs a cache miss or two (the
-// directory, then the fingerprints), and one after another each waits for
-// its own. So extract only fingerprints its candidates and queues them
-// (job), and flush looks them up together, in passes that touch all the
-// directory entries first and then all the fingerprint runs, so that the
-// misses overlap; then it records the hits in the order they were found.
+// Batching. A lookup costs cache misses: the prefilter's cache lines, then
+// for the few candidates that pass it the index's directory and its
+// fingerprints; one after another, each waits for its own. So extract only
+// normalizes its candidates and queues them (job), and flush looks them
+// up together, in passes that touch all the prefilters first, then all the
+// directory entries, then all the fingerprint runs, so that the misses
+// overlap; then it records the hits in the order they were found.
 type job struct {
-	k       fingerprints.Kind
-	hash    uint64 // the raw cache's
-	pass    int
-	raw     []byte // the candidate as written: a slice of the segment
-	key     string // its s.cache key, if the cache has room
-	fp0, fp int    // its fingerprints are s.jobFPs[fp0:fp]
-	entry   cacheEntry
+	k         fingerprints.Kind
+	key0, key int // its s.cache key is s.jobKeys[key0:key]; the form is the first nlen bytes
+	nlen      int
+	fp0, fp   int // its fingerprints are s.jobFPs[fp0:fp]
+	cached    bool
+	entry     cacheEntry
 }
 
-// jobFP is one fingerprint of a job, in one set.
+// jobFP is one lookup of a job, in one set.
 type jobFP struct {
 	set    int
+	job    int
+	pre    uint32 // the prefilter value, if filtered
+	filter bool   // the set has a prefilter
+	pass   bool   // the prefilter let it pass (or the set has none)
 	key    uint64
 	lo, hi uint32 // its bucket in the set's index
 }
@@ -737,18 +824,20 @@ func (s *Scanner) emit(k fingerprints.Kind, e cacheEntry, job int, start, end in
 	}
 }
 
-// newJob fingerprints the candidate normalized into s.norm (turned into its
-// cache key, the form being s.norm[:nlen]) for the sets to look it up in,
-// queues the job and returns its index.
-func (s *Scanner) newJob(k fingerprints.Kind, h uint64, pass int, raw []byte, nlen int) int {
-	j := job{k: k, hash: h, pass: pass, raw: raw, fp0: len(s.jobFPs)}
-	if len(s.cache) < maxCache {
-		j.key = string(s.norm)
-	}
+// newJob queues the lookup of the candidate normalized into s.norm (turned
+// into its cache key, the form being s.norm[:nlen]) in the sets to look it
+// up in, with its prefilter values, and returns the job's index.
+func (s *Scanner) newJob(k fingerprints.Kind, nlen int) int {
+	j := job{k: k, nlen: nlen, key0: len(s.jobKeys), fp0: len(s.jobFPs)}
+	s.jobKeys = append(s.jobKeys, s.norm...)
+	j.key = len(s.jobKeys)
+	norm := s.norm[:nlen]
 	s.lookupSets(k, func(si int) {
-		s.stats.Lookups++
-		fp := s.hashers[si].Sum(k, s.norm[:nlen])
-		s.jobFPs = append(s.jobFPs, jobFP{set: si, key: fp.Key64()})
+		f := jobFP{set: si, job: len(s.jobs), pass: true}
+		if p := s.pres[si]; p != nil {
+			f.filter, f.pre = true, p.Pre(k, norm)
+		}
+		s.jobFPs = append(s.jobFPs, f)
 	})
 	j.fp = len(s.jobFPs)
 	s.jobs = append(s.jobs, j)
@@ -758,25 +847,59 @@ func (s *Scanner) newJob(k fingerprints.Kind, h uint64, pass int, raw []byte, nl
 // flush looks up the queued jobs and records the queued hits, in order.
 func (s *Scanner) flush() {
 	fps := s.jobFPs
+	// The prefilters, in one loop: its probes do not depend on each other.
 	for i := range fps {
-		fps[i].lo, fps[i].hi = s.m.sets[fps[i].set].ix.Bucket(fps[i].key)
+		if fps[i].filter {
+			fps[i].pass = s.m.sets[fps[i].set].ix.MayHave(s.jobs[fps[i].job].k, fps[i].pre)
+		}
+	}
+	// The candidates that passed: from the cache, or fingerprinted.
+	for ji := range s.jobs {
+		j := &s.jobs[ji]
+		passed := false
+		for i := j.fp0; i < j.fp; i++ {
+			if fps[i].pass {
+				passed = true
+			} else {
+				s.stats.Filtered++
+			}
+		}
+		if !passed {
+			j.cached = true // nothing to find
+			continue
+		}
+		key := s.jobKeys[j.key0:j.key]
+		if e, ok := s.cache.get(key); ok {
+			j.cached, j.entry = true, e
+			continue
+		}
+		for i := j.fp0; i < j.fp; i++ {
+			if f := &fps[i]; f.pass {
+				s.stats.Lookups++
+				f.key = s.hashers[f.set].Sum(j.k, key[:j.nlen]).Key64()
+				f.lo, f.hi = s.m.sets[f.set].ix.Bucket(f.key)
+			}
+		}
 	}
 	var sink uint64
 	for i := range fps {
-		sink += s.m.sets[fps[i].set].ix.Touch(fps[i].lo)
+		if fps[i].pass {
+			sink += s.m.sets[fps[i].set].ix.Touch(fps[i].lo)
+		}
 	}
 	s.touched = sink
 	for ji := range s.jobs {
 		j := &s.jobs[ji]
-		s.tmp = s.tmp[:0]
-		for _, f := range fps[j.fp0:j.fp] {
-			s.tmp = s.appendHits(s.tmp, f.set, j.k, s.m.sets[f.set].ix.LookupBucket(f.key, f.lo, f.hi))
+		if !j.cached {
+			s.tmp = s.tmp[:0]
+			for _, f := range fps[j.fp0:j.fp] {
+				if f.pass {
+					s.tmp = s.appendHits(s.tmp, f.set, j.k, s.m.sets[f.set].ix.LookupBucket(f.key, f.lo, f.hi))
+				}
+			}
+			j.entry = s.newEntry(s.tmp)
+			s.cache.put(s.jobKeys[j.key0:j.key], j.entry)
 		}
-		j.entry = s.newEntry(s.tmp)
-		if j.key != "" && len(s.cache) < maxCache {
-			s.cache[j.key] = j.entry
-		}
-		s.raw.put(j.hash, j.k, j.pass, j.raw, true, j.entry)
 	}
 	for _, q := range s.queue {
 		e := q.entry
@@ -786,22 +909,14 @@ func (s *Scanner) flush() {
 		s.record(q.k, e, q.start, q.end)
 	}
 	clear(s.jobs) // drop the references to the segment and the entries
-	s.queue, s.jobs, s.jobFPs = s.queue[:0], s.jobs[:0], s.jobFPs[:0]
+	s.queue, s.jobs, s.jobFPs, s.jobKeys = s.queue[:0], s.jobs[:0], s.jobFPs[:0], s.jobKeys[:0]
 }
 
-// record adds the hits of a candidate's lookup at [start, end).
+// record adds the hits of a candidate's lookup at [start, end), as one
+// reference (see segment).
 func (s *Scanner) record(k fingerprints.Kind, e cacheEntry, start, end int64) {
-	hits := e.hits
-	if len(hits) == 0 {
+	if len(e.hits) == 0 {
 		return
 	}
-	if !k.Identifying() {
-		// Weak: kept as one reference until it is known whether any of
-		// its records has an identifying field nearby.
-		s.weak = append(s.weak, weakRef{hits: hits, kind: k, strong: e.strong, start: start, end: end})
-		return
-	}
-	for _, h := range hits {
-		s.hits = append(s.hits, hit{set: h.set, kind: k, strong: h.strong, rec: h.rec, start: start, end: end})
-	}
+	s.refs = append(s.refs, ref{hits: e.hits, kind: k, strong: e.strong, start: start, end: end})
 }

@@ -66,46 +66,6 @@ func TestIDsWithPrefilter(t *testing.T) {
 	}
 }
 
-// TestExpandWeak compares the two ways expandWeak walks a weak value's
-// records (each record's bits, or a search for each record of interest)
-// on random values and interests.
-func TestExpandWeak(t *testing.T) {
-	m := newTestMatcher(t)
-	r := rand.New(rand.NewPCG(1, 2))
-	for iter := 0; iter < 300; iter++ {
-		s := m.NewScanner()
-		var hits []cachedHit
-		for i := 0; i < r.IntN(200); i++ {
-			hits = append(hits, cachedHit{set: 0, rec: uint32(r.IntN(500)), strong: false})
-		}
-		slices.SortFunc(hits, func(a, b cachedHit) int { return int(a.rec) - int(b.rec) })
-		s.hits = s.hits[:0]
-		for i := 0; i < r.IntN(20); i++ {
-			s.hits = append(s.hits, hit{set: 0, kind: fingerprints.Name, rec: uint32(r.IntN(500))})
-		}
-		for i := 0; i < r.IntN(5); i++ {
-			s.dec.add(hit{set: 0, kind: fingerprints.Phone, rec: uint32(r.IntN(500)), start: int64(i)})
-		}
-		nIdent := len(s.hits)
-		for _, h := range s.hits {
-			s.known.add(h.set, h.rec)
-		}
-		s.interest = s.interestingRecords(s.interest[:0], nIdent)
-		w := weakRef{hits: hits, kind: fingerprints.Postal, start: 7, end: 15}
-		var want []hit
-		for _, c := range hits {
-			if s.known.has(c.set, c.rec) || s.dec.tracked.has(c.set, c.rec) {
-				want = append(want, hit{set: c.set, kind: w.kind, rec: c.rec, start: w.start, end: w.end})
-			}
-		}
-		s.expandWeak(w)
-		got := s.hits[nIdent:]
-		if len(got) != len(want) || len(want) > 0 && !reflect.DeepEqual(got, want) {
-			t.Fatalf("iteration %d (%d hits, %d of interest): got %d hits, want %d", iter, len(hits), len(s.interest), len(got), len(want))
-		}
-	}
-}
-
 // TestDropLoneHitsTable: which hits dropLoneHits keeps (window 500, so 2W
 // is 1000 characters).
 func TestDropLoneHitsTable(t *testing.T) {

@@ -104,6 +104,10 @@ func buildMatcher(ctx context.Context, e *env, st store.Store, keys *keyring, na
 		if err != nil {
 			return nil, err
 		}
+		if ix.Meta().Mode == fingerprints.ModeKeyed && !ix.HasPrefilter() && e.log != nil {
+			e.log.Warn("set has no prefilter: it was loaded by an older leakwatch, and is matched several times slower; load it again to add one",
+				"set", name, "version", ix.Meta().Version)
+		}
 		sets = append(sets, matcher.Set{Index: ix, FPR: fpr})
 	}
 	return matcher.New(sets, opts)
