@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
 	"unicode"
@@ -77,7 +78,10 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 // when set is -1; else around the hits of that costly set, for it alone.
 // A weak value opens a window only when few records share it: a birthdate
 // shared by dozens of records in a big set would open one around every
-// row of every dump.
+// row of every dump, and the namesakes found there cost more than the
+// scan can afford. The price is recall: a leak of a name and a weak value
+// shared by more than maxWindowHits records (a postal code in a set of
+// 100,000) is not found.
 func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	w := s.m.opts.NameWindow * 3 // characters to bytes, for CJK text
 	s.wins = s.wins[:0]
@@ -247,7 +251,9 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 		}
 		// Where the text shows a name's bounds, a candidate keeps to them
 		// (see nameCuts).
-		bounded := s.nameCuts(buf, t, rs)
+		inRow := t.sc == scHan && s.tokenInRow(buf, t.start)
+		bounded := s.nameCuts(buf, t, rs, inRow)
+		strict := t.sc != scHan || inRow // bounded within a part too
 		// The token is normalized once, rune by rune; a substring of
 		// context-free runes is a slice of that, the others (sound marks,
 		// half-width voiced kana) are normalized on their own.
@@ -257,7 +263,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			if isSpaceAt(buf, rs[i]) {
 				continue
 			}
-			if bounded && t.sc != scHan && !s.cuts[i].start {
+			if bounded && strict && !s.cuts[i].start {
 				continue
 			}
 			for j := i + 2; j <= len(rs) && j-i <= maxLen; j++ {
@@ -268,7 +274,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 				if isSpaceBefore(buf, end) {
 					continue
 				}
-				if bounded && (t.sc != scHan || s.cuts[i].part != s.cuts[j-1].part) && !(s.cuts[i].start && s.cuts[j].end) {
+				if bounded && (strict || s.cuts[i].part != s.cuts[j-1].part) && !(s.cuts[i].start && s.cuts[j].end) {
 					continue
 				}
 				if tries >= maxTries {
@@ -292,6 +298,28 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			if n.sc != scLatin && short && (n.sc == t.sc || t.sc == scHan) && gapIsSeparator(buf[t.end:n.start], false) {
 				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:n.end]...)
 				try(s.pair, t.start, n.end)
+			}
+			// A kanji family name with a kana given name written on
+			// without a space, in prose, where the word before sticks to
+			// the family name and an honorific to the given name
+			// (本日石川あずさ氏より, 昨日山田さくらさんが): the last one to
+			// four kanji, then the kana up to an honorific or the end.
+			if t.sc == scHan && (n.sc == scHira || n.sc == scKata) && n.start == t.end && !s.tokenInRow(buf, t.start) {
+				end := n.end
+				for _, o := range s.offs[n.r0+1 : n.r1] {
+					if hasAnyPrefix(buf[o:n.end], kanaNameSuffixes) {
+						end = o
+						break
+					}
+				}
+				rs := s.offs[t.r0:t.r1]
+				for k := len(rs) - 1; k >= 0 && k >= len(rs)-4; k-- {
+					if k == 0 && n.end == end {
+						continue // the whole pair, tried above
+					}
+					s.pair = append(append(s.pair[:0], buf[rs[k]:t.end]...), buf[n.start:end]...)
+					try(s.pair, rs[k], end)
+				}
 			}
 		}
 	}
@@ -335,10 +363,11 @@ var (
 
 // nameCuts fills s.cuts[:len(rs)+1] for token t, whose rune offsets are
 // rs, and reports whether the token's candidates are bounded by them: true
-// for kana tokens and for kanji tokens with a space inside.
-func (s *Scanner) nameCuts(buf []byte, t token, rs []int) bool {
+// for kana tokens, for kanji tokens with a space inside, and for kanji
+// tokens on a row of a table (inRow).
+func (s *Scanner) nameCuts(buf []byte, t token, rs []int, inRow bool) bool {
 	spaced := false
-	if t.sc == scHan {
+	if t.sc == scHan && !inRow {
 		for _, o := range rs {
 			if isSpaceAt(buf, o) {
 				spaced = true
@@ -377,6 +406,20 @@ func (s *Scanner) nameCuts(buf []byte, t token, rs []int) bool {
 		s.cuts[k] = c
 	}
 	return true
+}
+
+// tokenInRow reports whether the token at buf[i] lies on a row of a table
+// (lineOf), remembering the last line asked about.
+func (s *Scanner) tokenInRow(buf []byte, i int) bool {
+	if i < s.rowLine[0] || i >= s.rowLine[1] || &buf[0] != s.rowBuf {
+		start, end := s.lineOf(buf, i)
+		lo := start
+		if start < 0 {
+			lo = bytes.LastIndexByte(buf[:i], '\n') + 1
+		}
+		s.rowLine, s.rowBuf, s.rowIs = [2]int{lo, end}, &buf[0], start >= 0
+	}
+	return s.rowIs
 }
 
 // isNameSep reports whether the rune at buf[i] separates the parts of a

@@ -26,7 +26,7 @@ const (
 	margin   = 8 << 10
 	keepBack = 8 << 10
 	// maxWindowHits: a weak value shared by more records than this opens
-	// no name window of its own.
+	// no name window of its own (see windows).
 	maxWindowHits = 8
 	// maxPending bounds the weak values carried to the next segment.
 	maxPending = 4096
@@ -38,23 +38,28 @@ type Scanner struct {
 	hashers []fingerprints.Hasher
 	// pres[i] computes set i's prefilter values, nil when set i has no
 	// prefilter (see fingerprints/prefilter.go).
-	pres    []fingerprints.PreHasher
-	dec     *decider
-	buf     []byte
-	norm    []byte
-	hits    []hit
-	sorted  []hit // sortHits' other buffer
-	order   []hitOrder
-	cache   *formCache
-	tmp     []cachedHit
-	wins    [][2]int
-	starts  []addrStart
-	pieces  []int // readRun's buffer
-	bounds  []int // numeric's buffer
-	toks    []token
-	offs    []int
-	pair    []byte
-	cuts    []nameCut // nameCuts' buffer
+	pres   []fingerprints.PreHasher
+	dec    *decider
+	buf    []byte
+	norm   []byte
+	hits   []hit
+	sorted []hit // sortHits' other buffer
+	order  []hitOrder
+	cache  *formCache
+	tmp    []cachedHit
+	wins   [][2]int
+	starts []addrStart
+	pieces []int // readRun's buffer
+	bounds []int // numeric's buffer
+	toks   []token
+	offs   []int
+	pair   []byte
+	cuts   []nameCut // nameCuts' buffer
+	// tokenInRow's last line: [rowLine[0], rowLine[1]) of the buffer at
+	// rowBuf, a row if rowIs.
+	rowLine [2]int
+	rowBuf  *byte
+	rowIs   bool
 	fold    []byte
 	foldMap []int
 	// idChunks[i] is the id matches of set i around the last runs.
