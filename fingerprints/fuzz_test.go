@@ -2,10 +2,13 @@ package fingerprints
 
 import (
 	"bytes"
+	"fmt"
 	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/store"
 )
 
 // fuzzNormalize checks the properties every normalizer must have, on any
@@ -126,4 +129,55 @@ func FuzzNormalizeCard(f *testing.F) {
 func FuzzNormalizeID(f *testing.F) {
 	fuzzNormalize(f, ID, "ab-123 45", "ＡＢ１２３４５", "AB12345", "cust_001", "ｶﾞ-1", "a\x00b", "",
 		strings.Repeat("x", 65))
+}
+
+// FuzzChunk feeds arbitrary bytes to the chunk decoder, which reads what
+// the store returns and, through CheckChunk, what a blind owner uploads to
+// the key service. It must never panic or read past the chunk; a chunk it
+// accepts must encode back to the very same bytes; and CheckChunk, which
+// accepts only chunks without prefilter values, must agree with it.
+func FuzzChunk(f *testing.F) {
+	for _, pre := range []bool{false, true} {
+		c := chunkBuilder{pre: pre}
+		c.reset()
+		c.add([]byte("r1"), []Field{{Col: 0, Kind: Phone, FP: FP{1, 2, 3}, Pre: 7}, {Col: 1, Kind: Email, Strong: true, Pre: 9}})
+		c.add([]byte("r2"), []Field{{Col: 2, Kind: Name}})
+		f.Add(c.bytes())
+	}
+	f.Add([]byte("LWR2\x01\x01r\x01\x00\x01"))
+	f.Add([]byte("LWR1\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"))
+	cols := []store.FieldSpec{{Column: "phone", Kind: "phone"}, {Column: "email", Kind: "email", Strong: true}, {Column: "name", Kind: "name"}}
+	decode := func(chunk []byte) (recs []string, back chunkBuilder, pre bool, err error) {
+		back.pre = len(chunk) >= 4 && string(chunk[:4]) == chunkMagicPre
+		back.reset()
+		pre, err = decodeChunk(chunk, func(ref []byte, fields []Field) error {
+			recs = append(recs, fmt.Sprintf("%q %+v", ref, fields))
+			back.add(ref, fields)
+			return nil
+		})
+		return
+	}
+	f.Fuzz(func(t *testing.T, chunk []byte) {
+		recs, back, pre, err := decode(chunk)
+		if err != nil {
+			if !errors.Is(err, errChunk) {
+				t.Fatalf("error %v is not errChunk", err)
+			}
+			return
+		}
+		// Varints have several encodings and the builder writes the
+		// shortest: what it writes back decodes to the same records.
+		again, _, pre2, err := decode(back.bytes())
+		if err != nil || pre2 != pre || fmt.Sprint(again) != fmt.Sprint(recs) {
+			t.Fatalf("records do not survive encoding back (%v):\n%v\n%v", err, recs, again)
+		}
+		counts := make([]int64, len(cols))
+		n, _, cerr := CheckChunk(chunk, cols, counts)
+		if pre && cerr == nil {
+			t.Fatal("CheckChunk accepted a chunk with prefilter values")
+		}
+		if cerr == nil && n != int64(len(recs)) {
+			t.Fatalf("CheckChunk counted %d records, the decoder %d", n, len(recs))
+		}
+	})
 }
