@@ -2,8 +2,8 @@ package fingerprints
 
 import (
 	"bytes"
-	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"unicode/utf8"
