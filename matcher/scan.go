@@ -77,6 +77,7 @@ type Scanner struct {
 	once, twice recBits
 	nameTok     fingerprints.NameToken
 	stats       Stats
+	counted     runeMark // how far segment counted characters
 	// costlyPass is 1+i while names and addresses are looked up for the
 	// costly set i alone, around its own hits; 0 otherwise, when they are
 	// looked up for every set that is not costly.
@@ -99,6 +100,13 @@ type Scanner struct {
 	// to dropLoneHits and a comparison sort there, every kind tried): for
 	// tests only.
 	reference bool
+}
+
+// runeMark is a byte offset in the buffer and the character offset (in
+// the document) it stands at.
+type runeMark struct {
+	at    int
+	runes int64
 }
 
 // Stats counts what a Scanner did, for metrics and benchmarks.
@@ -194,6 +202,7 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 			hi = cutPoint(buf, len(buf)-margin)
 		}
 		s.eof = eof
+		s.counted = runeMark{}
 		s.segment(buf, lo, hi, base, runeBase)
 		s.stats.Bytes += int64(hi - lo)
 		if eof {
@@ -201,7 +210,12 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 		}
 		keep := cutPoint(buf, max(hi-keepBack, 0))
 		s.bufAtLine = keep == 0 && s.bufAtLine || keep > 0 && buf[keep-1] == '\n'
-		runeBase += int64(utf8.RuneCount(buf[:keep]))
+		// The runes before keep: segment counted them up to its last hit.
+		if c := s.counted; c.at > 0 && c.at <= keep {
+			runeBase = c.runes + int64(utf8.RuneCount(buf[c.at:keep]))
+		} else {
+			runeBase += int64(utf8.RuneCount(buf[:keep]))
+		}
 		base += int64(keep)
 		n := copy(buf, buf[keep:])
 		buf = buf[:n]
@@ -380,6 +394,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		}
 		h.row = row
 	}
+	s.counted = runeMark{at: at, runes: runes}
 	last := s.hits[len(s.hits)-1].pos
 	s.dropLoneHits(base + int64(hi) - 8*int64(s.m.opts.Window))
 	for _, h := range s.hits {

@@ -119,3 +119,46 @@ func FuzzInputs(f *testing.F) {
 		}
 	})
 }
+
+// TestWindowAcrossSegmentBoundary: two identifying fields of a record, one
+// in each of two segments, count together within the window and not one
+// character beyond it. The character offsets of the second segment come
+// from those counted in the first (scanText), so an offset counted wrong
+// by a single character moves the decision. The pair is placed at many
+// offsets before the first segment's end, so that some of them straddle
+// it wherever the reader's chunks put it.
+func TestWindowAcrossSegmentBoundary(t *testing.T) {
+	m := newTestMatcher(t)
+	const phone = "090-1234-5678" // c1's, 13 characters; then c1's customer number
+	fill := func(b *strings.Builder, n int) {
+		for b.Len() < n {
+			b.WriteString("これは無関係な文章です。")
+		}
+	}
+	for at := segSize - 8000; at < segSize; at += 350 {
+		for gap, found := range map[int]bool{486: true, 487: true, 488: false, 490: false} {
+			// The id starts 13+gap characters after the phone: within
+			// the 500-character window up to a gap of 487.
+			var b strings.Builder
+			// A record found early, so that the first segment counts
+			// characters up to its hits.
+			b.WriteString("前書き 080-9876-5432 C00012347 だけ。\n")
+			fill(&b, at)
+			b.WriteString(phone)
+			b.WriteString(strings.Repeat("あ", gap))
+			b.WriteString("C00012345")
+			fill(&b, 2*segSize+segSize/2)
+			fs, err := m.Scan(context.Background(), Input{Source: "big", R: strings.NewReader(b.String())})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := "c3:id+phone"
+			if found {
+				want += " c1:id+phone"
+			}
+			if got := refsOf(fs); got != want {
+				t.Errorf("phone at %d, gap %d: got %q, want %q", at, gap, got, want)
+			}
+		}
+	}
+}
