@@ -409,8 +409,16 @@ func (s *Scanner) nameCuts(buf []byte, t token, rs []int, inRow bool) bool {
 }
 
 // tokenInRow reports whether the token at buf[i] lies on a row of a table
-// (lineOf), remembering the last line asked about.
+// (lineOf).
 func (s *Scanner) tokenInRow(buf []byte, i int) bool {
+	_, _, row := s.lineRow(buf, i)
+	return row
+}
+
+// lineRow returns the bounds of the line holding buf[i] and whether it is
+// a row (lineOf), remembering the last line asked about until the segment
+// changes (segment forgets it).
+func (s *Scanner) lineRow(buf []byte, i int) (lo, end int, row bool) {
 	if i < s.rowLine[0] || i >= s.rowLine[1] || &buf[0] != s.rowBuf {
 		start, end := s.lineOf(buf, i)
 		lo := start
@@ -419,7 +427,7 @@ func (s *Scanner) tokenInRow(buf []byte, i int) bool {
 		}
 		s.rowLine, s.rowBuf, s.rowIs = [2]int{lo, end}, &buf[0], start >= 0
 	}
-	return s.rowIs
+	return s.rowLine[0], s.rowLine[1], s.rowIs
 }
 
 // isNameSep reports whether the rune at buf[i] separates the parts of a

@@ -68,6 +68,7 @@ type Scanner struct {
 	carry    []ref
 	refs     []ref    // the segment's lookups with hits
 	interest []posKey // see interestingRecords
+	offRow   []posKey
 	near     []recKey // see nearRecords
 	byRec    []recHit // dropLoneHits' buffers
 	byRecTmp []recHit
@@ -266,6 +267,7 @@ func cutPoint(buf []byte, i int) int {
 // pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	s.hits, s.refs = s.hits[:0], s.refs[:0]
+	s.rowBuf = nil // the buffer holds other text now
 	s.extract(buf, lo, hi, base)
 	if len(s.refs) > 0 {
 		s.nameWindows(buf, base)
@@ -322,11 +324,23 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 			return
 		}
 		if !local {
-			s.interest = s.interestingRecords(s.interest[:0])
+			s.interest, s.offRow = s.interestingRecords(buf, base, s.interest[:0], s.offRow[:0])
 			local = true
 		}
 		s.bigWeak++
-		s.near = s.nearRecords(s.near[:0], r.start-16*int64(s.m.opts.Window), r.end+16*int64(s.m.opts.Window))
+		reach := 16 * int64(s.m.opts.Window)
+		// The tracked records have hits from the segments before only
+		// (the decider gets this segment's at its end): they matter to
+		// weak values near this segment's start alone.
+		tracked := r.start < base+int64(lo)+reach
+		if ls, le, row := s.lineRow(buf, int(r.start-base)); row {
+			// A weak value on a row corroborates the fields of its row and
+			// those off any row (sameRecordPlace).
+			s.near = s.nearRecords(s.near[:0], s.interest, base+int64(ls), base+int64(le), tracked)
+			s.near = s.nearRecords(s.near, s.offRow, r.start-reach, r.end+reach, false)
+		} else {
+			s.near = s.nearRecords(s.near[:0], s.interest, r.start-reach, r.end+reach, tracked)
+		}
 		for _, k := range s.near {
 			if i, ok := slices.BinarySearchFunc(r.hits, k, func(c cachedHit, k recKey) int { return cmp.Compare(keyOf(c.set, c.rec), k) }); ok {
 				for ; i < len(r.hits) && keyOf(r.hits[i].set, r.hits[i].rec) == k; i++ {
@@ -606,17 +620,24 @@ func radixSortByKey(a, b []recHit) ([]recHit, []recHit) {
 
 // interestingRecords fills dst with the records that have an identifying
 // hit among the segment's lookups, with the hit's start, sorted by start:
-// the records near a weak value that it may corroborate (nearRecords).
-func (s *Scanner) interestingRecords(dst []posKey) []posKey {
+// the records near a weak value that it may corroborate (nearRecords). Those
+// of them whose hit is on no row of a table are in off too.
+func (s *Scanner) interestingRecords(buf []byte, base int64, dst, off []posKey) ([]posKey, []posKey) {
 	for _, r := range s.refs {
 		if r.kind.Identifying() {
+			_, _, row := s.lineRow(buf, int(r.start-base))
 			for _, c := range r.hits {
 				dst = append(dst, posKey{r.start, keyOf(c.set, c.rec)})
+				if !row {
+					off = append(off, posKey{r.start, keyOf(c.set, c.rec)})
+				}
 			}
 		}
 	}
-	slices.SortFunc(dst, func(a, b posKey) int { return cmp.Compare(a.start, b.start) })
-	return dst
+	byStart := func(a, b posKey) int { return cmp.Compare(a.start, b.start) }
+	slices.SortFunc(dst, byStart)
+	slices.SortFunc(off, byStart)
+	return dst, off
 }
 
 // posKey is a record with an identifying hit at start.
@@ -626,15 +647,17 @@ type posKey struct {
 }
 
 // nearRecords appends to dst, sorted and without duplicates, the records
-// with an identifying hit in [from, to] (s.interest) and those the decider
-// tracks.
-func (s *Scanner) nearRecords(dst []recKey, from, to int64) []recKey {
-	i, _ := slices.BinarySearchFunc(s.interest, from, func(p posKey, from int64) int { return cmp.Compare(p.start, from) })
-	for ; i < len(s.interest) && s.interest[i].start <= to; i++ {
-		dst = append(dst, s.interest[i].key)
+// with an identifying hit in [from, to] (of interest), and those the
+// decider tracks if tracked.
+func (s *Scanner) nearRecords(dst []recKey, interest []posKey, from, to int64, tracked bool) []recKey {
+	i, _ := slices.BinarySearchFunc(interest, from, func(p posKey, from int64) int { return cmp.Compare(p.start, from) })
+	for ; i < len(interest) && interest[i].start <= to; i++ {
+		dst = append(dst, interest[i].key)
 	}
-	for k := range s.dec.states {
-		dst = append(dst, k)
+	if tracked {
+		for k := range s.dec.states {
+			dst = append(dst, k)
+		}
 	}
 	slices.Sort(dst)
 	return slices.Compact(dst)
