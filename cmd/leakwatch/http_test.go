@@ -196,6 +196,7 @@ func TestDaemonHTTP(t *testing.T) {
 		`leakwatch_matcher_bytes_total`:                                           200,
 		`leakwatch_matcher_candidates_total`:                                      5,
 		`leakwatch_matcher_lookups_total`:                                         5,
+		`leakwatch_matcher_prefiltered_total`:                                     1,
 		`leakwatch_matcher_hits_total`:                                            4,
 		`leakwatch_findings_total`:                                                1,
 		`leakwatch_findings_new_total`:                                            1,

@@ -67,6 +67,7 @@ type pipeline struct {
 type pipelineStats struct {
 	documents, unreadable, refused         atomic.Int64
 	bytes, candidates, lookups, hits       atomic.Int64
+	filtered                               atomic.Int64
 	findings, findingsNew, queued, reloads atomic.Int64
 	reloadFailures                         atomic.Int64
 }
@@ -193,6 +194,7 @@ func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error
 	p.stats.bytes.Add(after.Bytes - before.Bytes)
 	p.stats.candidates.Add(after.Candidates - before.Candidates)
 	p.stats.lookups.Add(after.Lookups - before.Lookups)
+	p.stats.filtered.Add(after.Filtered - before.Filtered)
 	p.stats.hits.Add(after.Hits - before.Hits)
 	if err != nil {
 		p.stats.unreadable.Add(1)
