@@ -12,6 +12,7 @@ func (s *Scanner) Mentions(text string) bool {
 	}
 	buf := []byte(text)
 	s.hits, s.refs = s.hits[:0], s.refs[:0]
+	s.rowBuf = nil // buf may sit where an earlier text did
 	s.extract(buf, 0, len(buf), 0)
 	s.names(buf, 0, 0)
 	// The text is short: a costly set's names and addresses are looked up
