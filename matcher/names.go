@@ -411,6 +411,12 @@ func (s *Scanner) nameCuts(buf []byte, t token, rs []int, inRow bool) bool {
 // tokenInRow reports whether the token at buf[i] lies on a row of a table
 // (lineOf).
 func (s *Scanner) tokenInRow(buf []byte, i int) bool {
+	if len(s.segBuf) > len(buf) && len(buf) > 0 && &s.segBuf[0] == &buf[0] {
+		// A window's text is the segment cut at the window's end: the
+		// line goes on past it, and only the whole segment tells whether
+		// it is a row.
+		buf = s.segBuf
+	}
 	_, _, row := s.lineRow(buf, i)
 	return row
 }

@@ -151,3 +151,23 @@ func TestNameWindowEdgeIsNoNameBound(t *testing.T) {
 		}
 	}
 }
+
+// TestRowPastWindowEnd: whether a line is a row of a table is decided on
+// the whole line, not on the part of it a name window holds. A stranger's
+// row whose cells run on past the window of its postal code still bounds
+// its kanji name to the cell: 鈴木明 is not read in 鈴木明美.
+func TestRowPastWindowEnd(t *testing.T) {
+	m := loadMatcher(t, strings.NewReader("ref,name,postal\nr1,鈴木明,100-0005\n"), "ref=ref,name=name,postal=postal", "s")
+	long := strings.Repeat(",メモ欄", 200) // cells past the window's end
+	for text, want := range map[string]string{
+		"s9,鈴木明美,100-0005" + long + "\n": "",
+		"s1,鈴木明,100-0005" + long + "\n":  "r1:name+postal",
+	} {
+		// More text after it than one segment holds: the window's text
+		// then ends without the line's end in it.
+		doc := "id,name,postal\n" + text + strings.Repeat("これは無関係な文章です。\n", segSize/30)
+		if got := refsOf(scanString(t, m, doc, "")); got != want {
+			t.Errorf("%.20s…: got %q, want %q", text, got, want)
+		}
+	}
+}

@@ -59,6 +59,7 @@ type Scanner struct {
 	// rowBuf, a row if rowIs.
 	rowLine [2]int
 	rowBuf  *byte
+	segBuf  []byte // the segment's buffer, while segment runs
 	rowIs   bool
 	fold    []byte
 	foldMap []int
@@ -268,6 +269,8 @@ func cutPoint(buf []byte, i int) int {
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	s.hits, s.refs = s.hits[:0], s.refs[:0]
 	s.rowBuf = nil // the buffer holds other text now
+	s.segBuf = buf
+	defer func() { s.segBuf = nil }()
 	s.extract(buf, lo, hi, base)
 	if len(s.refs) > 0 {
 		s.nameWindows(buf, base)
