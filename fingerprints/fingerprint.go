@@ -58,6 +58,7 @@ const ModeKeyed = "keyed"
 type keyedSet struct {
 	setKey  [32]byte
 	preKeys [numKinds][2]uint64 // see prefilter.go
+	pairPre [2]uint64           // the prefilter key of Pair values
 }
 
 // NewSalt returns a fresh random salt for a new set.
@@ -76,7 +77,8 @@ func (k *Key) Keyed(salt []byte) Fingerprinter {
 		// hkdf.Key fails only for absurd lengths; 32 is not one.
 		panic("fingerprints: hkdf: " + err.Error())
 	}
-	s := &keyedSet{preKeys: preKeys(k.secret[:], salt)}
+	s := &keyedSet{}
+	s.preKeys, s.pairPre = preKeys(k.secret[:], salt)
 	copy(s.setKey[:], sk)
 	return s
 }

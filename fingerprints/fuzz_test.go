@@ -142,6 +142,8 @@ func FuzzChunk(f *testing.F) {
 		c.reset()
 		c.add([]byte("r1"), []Field{{Col: 0, Kind: Phone, FP: FP{1, 2, 3}, Pre: 7}, {Col: 1, Kind: Email, Strong: true, Pre: 9}})
 		c.add([]byte("r2"), []Field{{Col: 2, Kind: Name}})
+		// A pair field (only valid in chunks with prefilter values).
+		c.add([]byte("r3"), []Field{{Col: 2, Kind: Name, Pre: 1}, {Col: 2, Kind: Pair, FP: FP{4}, Pre: 2}})
 		f.Add(c.bytes())
 	}
 	f.Add([]byte("LWR2\x01\x01r\x01\x00\x01"))

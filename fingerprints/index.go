@@ -32,6 +32,7 @@ type Index struct {
 	// million are a hundred thousand; its phones a million, 1.1 MB). All
 	// nil when some chunk had no prefilter values.
 	pre     [numKinds]*prefilter
+	pairPre *prefilter // the prefilter of the Pair fields, nil if none
 	withPre bool
 }
 
@@ -61,6 +62,7 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 	ix := &Index{}
 	var nrec uint32
 	var pres [numKinds][]uint32
+	var pairs []uint32
 	allPre := true
 	err := st.ReadSet(ctx, name, func(m store.SetMeta) error {
 		ix.meta = m
@@ -74,11 +76,11 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 			}
 			ix.cols = append(ix.cols, colInfo{Kind: k, Strong: f.Strong})
 		}
-		if m.Fingerprints < 0 || m.Rows < 0 || m.Rows > MaxRows {
+		if m.Fingerprints < 0 || m.Pairs < 0 || m.Rows < 0 || m.Rows > MaxRows {
 			return fmt.Errorf("set %q: implausible counts in metadata", name)
 		}
-		ix.fps = make([]uint64, 0, m.Fingerprints)
-		ix.vals = make([]Hit, 0, m.Fingerprints)
+		ix.fps = make([]uint64, 0, m.Fingerprints+m.Pairs)
+		ix.vals = make([]Hit, 0, m.Fingerprints+m.Pairs)
 		ix.refEnd = make([]uint32, 0, m.Rows)
 		return nil
 	}, func(chunk []byte) error {
@@ -92,9 +94,16 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 				if int(f.Col) >= len(ix.cols) {
 					return fmt.Errorf("set %q: %w: column %d not in the schema", name, errChunk, f.Col)
 				}
+				if f.Kind == Pair && ix.cols[f.Col].Kind != Name {
+					return fmt.Errorf("set %q: %w: a pair field in column %d, which holds no names", name, errChunk, f.Col)
+				}
 				ix.fps = append(ix.fps, f.FP.Key64())
 				ix.vals = append(ix.vals, Hit(nrec<<colBits|uint32(f.Col)))
-				if allPre {
+				switch {
+				case !allPre:
+				case f.Kind == Pair:
+					pairs = append(pairs, f.Pre)
+				default:
 					pres[f.Kind] = append(pres[f.Kind], f.Pre)
 				}
 			}
@@ -102,15 +111,15 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 			return nil
 		})
 		if !pre {
-			allPre, pres = false, [numKinds][]uint32{}
+			allPre, pres, pairs = false, [numKinds][]uint32{}, nil
 		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("building index of set %q: %w", name, err)
 	}
-	if int64(nrec) != ix.meta.Rows || int64(len(ix.fps)) != ix.meta.Fingerprints {
-		return nil, fmt.Errorf("building index of set %q: read %d records and %d fingerprints, metadata says %d and %d", name, nrec, len(ix.fps), ix.meta.Rows, ix.meta.Fingerprints)
+	if int64(nrec) != ix.meta.Rows || int64(len(ix.fps)) != ix.meta.Fingerprints+ix.meta.Pairs {
+		return nil, fmt.Errorf("building index of set %q: read %d records and %d fingerprints, metadata says %d and %d", name, nrec, len(ix.fps), ix.meta.Rows, ix.meta.Fingerprints+ix.meta.Pairs)
 	}
 	ix.sort()
 	if allPre && ix.meta.Mode == ModeKeyed {
@@ -118,6 +127,7 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 		for k, vals := range pres {
 			ix.pre[k] = newPrefilter(vals)
 		}
+		ix.pairPre = newPrefilter(pairs)
 	}
 	return ix, nil
 }
@@ -133,9 +143,20 @@ func (ix *Index) MayHave(k Kind, v uint32) bool {
 	if !ix.withPre {
 		return true
 	}
-	p := ix.pre[k]
+	var p *prefilter
+	switch {
+	case k == Pair:
+		p = ix.pairPre
+	case k.Valid():
+		p = ix.pre[k]
+	}
 	return p != nil && p.mayHave(v)
 }
+
+// HasPairs reports whether the set holds Pair fields (pair.go): a name's
+// pairs with the weak fields of its record can be looked up, as
+// Lookup(Sum(Pair, AppendPair(...))), whose hits are in the name's column.
+func (ix *Index) HasPairs() bool { return ix.pairPre != nil }
 
 // sort orders fps (and vals with them) and builds the bucket directory, in
 // place: an American flag sort on the top bits (the fingerprints are
@@ -261,7 +282,7 @@ func (ix *Index) Ref(rec uint32) string {
 // record/column array, directory and prefilter) and for refs.
 func (ix *Index) MemStats() (fingerprintBytes, refBytes int) {
 	fingerprintBytes = 8*cap(ix.fps) + 4*cap(ix.vals) + 4*cap(ix.dir)
-	for _, p := range ix.pre {
+	for _, p := range append(ix.pre[:], ix.pairPre) {
 		if p != nil {
 			fingerprintBytes += p.bytes()
 		}

@@ -68,6 +68,9 @@ func (k Kind) String() string {
 	if k > kindNone && k < numKinds {
 		return kindNames[k]
 	}
+	if k == Pair {
+		return "pair"
+	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 

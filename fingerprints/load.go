@@ -170,23 +170,32 @@ func (m keyedMode) prefiltered() bool {
 	return ok
 }
 
-// keyedSink fingerprints each field as it comes and emits each row at once.
+// keyedSink fingerprints each field as it comes and emits each row at once,
+// with its pair fields (pair.go) when the set has a prefilter.
 type keyedSink struct {
-	h    Hasher
-	pre  PreHasher // nil when the set has no prefilter
-	emit func(ref []byte, recs []Field) error
+	h     Hasher
+	pre   PreHasher // nil when the set has no prefilter
+	emit  func(ref []byte, recs []Field) error
+	pairs pairSink
 }
 
 func (s *keyedSink) add(f *Field, normalized []byte) {
 	f.FP = s.h.Sum(f.Kind, normalized)
 	if s.pre != nil {
 		f.Pre = s.pre.Pre(f.Kind, normalized)
+		s.pairs.add(f, normalized)
 	}
 }
 
-func (s *keyedSink) row(ref []byte, recs []Field) error { return s.emit(ref, recs) }
-func (s *keyedSink) drop()                              {}
-func (s *keyedSink) finish() error                      { return nil }
+func (s *keyedSink) row(ref []byte, recs []Field) error {
+	if s.pre != nil {
+		recs = s.pairs.appendPairs(recs, s.h, s.pre)
+	}
+	return s.emit(ref, recs)
+}
+
+func (s *keyedSink) drop()         { s.pairs.reset() }
+func (s *keyedSink) finish() error { return nil }
 
 func loadWith(ctx context.Context, mode loadMode, meta store.SetMeta, r io.Reader, opts LoadOptions) (LoadResult, error) {
 	if opts.Logger == nil {
@@ -325,6 +334,10 @@ func loadWith(ctx context.Context, mode loadMode, meta store.SetMeta, r io.Reade
 		// A field counts once per value, however many fingerprints it
 		// gave (a kana reading also gives its romaji).
 		for i, f := range recs {
+			if f.Kind == Pair {
+				meta.Pairs++
+				continue
+			}
 			if i == 0 || f.Col != recs[i-1].Col {
 				meta.Fields[f.Col].Count++
 			}

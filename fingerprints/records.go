@@ -12,6 +12,9 @@ import (
 //	record = uvarint len(ref) | ref | byte nfields | nfields × field
 //	field  = byte column | byte kind (bit 7: strong) | 16-byte FP [| 4-byte pre]
 //
+// A field of kind Pair (pair.go, only in chunks with prefilter values)
+// fingerprints a name with a weak field of the same record; its column is
+// the name's.
 // where magic is "LWR2" for chunks whose fields carry their prefilter
 // value (pre, little-endian; keyed sets, see prefilter.go) and "LWR1" for
 // chunks without (blind sets, and keyed sets loaded before the prefilter).
@@ -130,7 +133,7 @@ func decodeChunk(chunk []byte, fn func(ref []byte, fields []Field) error) (pre b
 		fields = fields[:0]
 		for j := 0; j < nf; j++ {
 			f := Field{Col: p[0], Kind: Kind(p[1] & 0x7f), Strong: p[1]&0x80 != 0}
-			if !f.Kind.Valid() || f.Col >= MaxColumns {
+			if !(f.Kind.Valid() || pre && f.Kind == Pair) || f.Col >= MaxColumns {
 				return pre, fmt.Errorf("%w: record %d: bad field", errChunk, i)
 			}
 			copy(f.FP[:], p[2:2+FPSize])

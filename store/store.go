@@ -95,9 +95,12 @@ type SetMeta struct {
 	IDPattern string      `json:"id_pattern,omitempty"`
 	Fields    []FieldSpec `json:"fields"`
 	// Rows is the number of records, Fingerprints the number of field
-	// fingerprints, Chunks the number of chunks appended.
+	// fingerprints, Pairs the number of pair fingerprints (a name with a
+	// weak field of its record; see fingerprints/pair.go), Chunks the
+	// number of chunks appended.
 	Rows         int64 `json:"rows"`
 	Fingerprints int64 `json:"fingerprints"`
+	Pairs        int64 `json:"pairs,omitempty"`
 	Chunks       int64 `json:"chunks"`
 	// Skipped counts rows left out by reason (with --skip-invalid).
 	Skipped map[string]int64 `json:"skipped,omitempty"`

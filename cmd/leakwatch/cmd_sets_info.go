@@ -49,8 +49,8 @@ func setsInfo(ctx context.Context, e *env, o setsInfoOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	fmt.Fprintf(e.stdout, "set:          %s\nversion:      %s\nloaded:       %s\nsource:       %s\nmode:         %s\nrows:         %d\nfingerprints: %d\nfields:\n",
-		s.Name, s.Version, s.Created, s.Source, s.Mode, s.Rows, s.Fingerprints)
+	fmt.Fprintf(e.stdout, "set:          %s\nversion:      %s\nloaded:       %s\nsource:       %s\nmode:         %s\nrows:         %d\nfingerprints: %d\npairs:        %d\nfields:\n",
+		s.Name, s.Version, s.Created, s.Source, s.Mode, s.Rows, s.Fingerprints, s.Pairs)
 	for _, f := range s.Fields {
 		strong := ""
 		if f.Strong {

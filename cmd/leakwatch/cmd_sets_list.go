@@ -36,6 +36,7 @@ type setSummary struct {
 	Mode         string            `json:"mode"`
 	Rows         int64             `json:"rows"`
 	Fingerprints int64             `json:"fingerprints"`
+	Pairs        int64             `json:"pairs"`
 	Fields       []store.FieldSpec `json:"fields"`
 	Skipped      map[string]int64  `json:"skipped,omitempty"`
 	Source       string            `json:"source,omitempty"`
@@ -43,7 +44,7 @@ type setSummary struct {
 
 func summarize(m store.SetMeta) setSummary {
 	return setSummary{Name: m.Name, Version: m.Version, Created: m.Created.UTC().Format("2006-01-02T15:04:05Z"), Mode: m.Mode,
-		Rows: m.Rows, Fingerprints: m.Fingerprints, Fields: m.Fields, Skipped: m.Skipped, Source: m.Source}
+		Rows: m.Rows, Fingerprints: m.Fingerprints, Pairs: m.Pairs, Fields: m.Fields, Skipped: m.Skipped, Source: m.Source}
 }
 
 func setsList(ctx context.Context, e *env, o setsListOptions) error {
