@@ -46,6 +46,7 @@ type Matcher struct {
 	sets      []matcherSet
 	opts      Options
 	anyCostly bool
+	anyPairs  bool     // some set has pair fingerprints (pairs.go)
 	hasKind   [16]bool // some set has fields of the kind
 }
 
@@ -94,6 +95,7 @@ func New(sets []Set, opts Options) (*Matcher, error) {
 	sort.Slice(m.sets, func(i, j int) bool { return m.sets[i].name < m.sets[j].name })
 	for _, s := range m.sets {
 		m.anyCostly = m.anyCostly || s.costly
+		m.anyPairs = m.anyPairs || s.ix.HasPairs()
 		for k, has := range s.hasKind {
 			m.hasKind[k] = m.hasKind[k] || has
 		}

@@ -6,8 +6,6 @@ import (
 	"slices"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/leakwatch/leakwatch/fingerprints"
 )
 
 // Names have no pattern, so they are only looked for near hits: in a
@@ -46,6 +44,8 @@ func scriptOf(r rune) script {
 		return scHira
 	case r >= 0x30A1 && r <= 0x30FF || r >= 0xFF66 && r <= 0xFF9F || r == 0x30FC:
 		return scKata
+	case r >= 0x4E00 && r <= 0x9FFF: // the common kanji, without a table lookup
+		return scHan
 	case r == '々' || r == '〆' || unicode.Is(unicode.Han, r):
 		return scHan
 	case r < 0x80 && isASCIILetter(byte(r)), r >= 'Ａ' && r <= 'Ｚ', r >= 'ａ' && r <= 'ｚ',
@@ -79,9 +79,10 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 // A weak value opens a window only when few records share it: a birthdate
 // shared by dozens of records in a big set would open one around every
 // row of every dump, and the namesakes found there cost more than the
-// scan can afford. The price is recall: a leak of a name and a weak value
-// shared by more than maxWindowHits records (a postal code in a set of
-// 100,000) is not found.
+// scan can afford. One shared by more than maxWindowHits records (a postal
+// code in a set of 100,000) is searched for names paired with it instead,
+// in the sets that hold pair fingerprints (pairs.go); in the others, a
+// leak of a name and such a weak value alone is not found.
 func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	w := s.m.opts.NameWindow * 3 // characters to bytes, for CJK text
 	s.wins = s.wins[:0]
@@ -229,7 +230,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 	try := func(cand []byte, st, en int) {
 		if tries < maxTries {
 			tries++
-			s.lookup(fingerprints.Name, cand, base+int64(st), base+int64(en))
+			s.lookupName(cand, false, base+int64(st), base+int64(en))
 		}
 	}
 	for ti, t := range s.toks {
@@ -284,7 +285,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 					tries++
 					s.stats.Candidates++
 					s.norm = append(s.norm[:0], norm...)
-					s.lookupNorm(fingerprints.Name, base+int64(rs[i]), base+int64(end))
+					s.lookupName(nil, true, base+int64(rs[i]), base+int64(end))
 					continue
 				}
 				try(buf[rs[i]:end], rs[i], end)

@@ -26,7 +26,8 @@ const (
 	margin   = 8 << 10
 	keepBack = 8 << 10
 	// maxWindowHits: a weak value shared by more records than this opens
-	// no name window of its own (see windows).
+	// no name window of its own (see windows) and is searched for pairs
+	// instead (pairs.go).
 	maxWindowHits = 8
 	// maxPending bounds the weak values carried to the next segment.
 	maxPending = 4096
@@ -96,6 +97,17 @@ type Scanner struct {
 	// need both to know whether a line is whole in the buffer.
 	bufAtLine, eof bool
 	bigWeak        int64 // weak values searched for records near them, for tests
+	// pairWindows' state (pairs.go): pairing is set while it searches
+	// names, which are then looked up paired with s.pairWeak.
+	pairing   bool
+	pwins     []pairWin
+	pairWeak  []pairWeak
+	pairArena []byte
+	pairSpan  int64 // the longest window of s.pairWeak
+	pairSets  []uint16
+	pairVals  []byte // the queued pairs' values
+	pairJobs  []pairJob
+	pairHits  []hit
 	// reference makes the scanner take the straightforward paths that the
 	// fast ones must agree with (no batching, no prefilter,
 	// ids matched run by run, every record of every lookup's hits handed
@@ -267,13 +279,14 @@ func cutPoint(buf []byte, i int) int {
 // and weak values there are looked at again with the next segment, so a
 // pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
-	s.hits, s.refs = s.hits[:0], s.refs[:0]
+	s.hits, s.refs, s.pairHits = s.hits[:0], s.refs[:0], s.pairHits[:0]
 	s.rowBuf = nil // the buffer holds other text now
 	s.segBuf = buf
 	defer func() { s.segBuf = nil }()
 	s.extract(buf, lo, hi, base)
 	if len(s.refs) > 0 {
 		s.nameWindows(buf, base)
+		s.pairWindows(buf, base)
 	}
 	tail := base + int64(hi) - int64(keepBack)/2
 	identTail := base + int64(hi) - 8*int64(s.m.opts.Window)
@@ -384,6 +397,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 			}
 		}
 	}
+	s.hits = append(s.hits, s.pairHits...)
 	s.stats.Refs += int64(len(s.refs))
 	if len(s.hits) == 0 {
 		return

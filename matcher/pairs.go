@@ -1,0 +1,354 @@
+package matcher
+
+import (
+	"cmp"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/leakwatch/leakwatch/fingerprints"
+)
+
+// Pairs. A weak value shared by more than maxWindowHits records opens no
+// name window (see windows): the namesakes found there would each bring
+// their records to be checked against the weak value's thousands. For the
+// sets that hold pair fingerprints (fingerprints/pair.go), such a weak
+// value is searched for names all the same, but each name is looked up
+// paired with the weak value: the pair's prefilter turns away almost every
+// stranger's pair for a SipHash and half a cache line, and a pair that is
+// found names exactly the records holding that name and that weak value.
+// Its hits go to the decider as a name hit and a weak hit of each such
+// record, which the window rule then judges like any other two hits.
+//
+// The search: on a row of a table, the row (a record is a row there); off
+// rows, the name window around the weak value.
+
+// pairWeak is a weak value searched for pairs: its kind, its normalized
+// form (s.pairArena[lo:hi]), where it is, the window searched for names
+// paired with it, and the sets to look its pairs up in.
+type pairWeak struct {
+	kind       fingerprints.Kind
+	lo, hi     int
+	start, end int64
+	wa, wb     int64 // its window, [wa, wb)
+	s0, s1     int   // the sets to look its pairs up in are s.pairSets[s0:s1]
+}
+
+// pairWin is the stretch of a segment searched for names paired with the
+// weak value s.refs[ref].
+type pairWin struct {
+	a, b int
+	ref  int
+	row  bool // [a, b) is the row of the weak value
+}
+
+// pairSearch reports whether a lookup's hits call for a search of pairs
+// in set si: it is a weak value, the set has pairs, and too many records
+// share the value for it to open a name window for si.
+func (s *Scanner) pairSearch(r *ref, si int) bool {
+	set := &s.m.sets[si]
+	if r.kind.Identifying() || !set.ix.HasPairs() {
+		return false
+	}
+	if !set.costly {
+		return len(r.hits) > maxWindowHits // as windows(-1) counts
+	}
+	n := 0
+	for _, c := range r.hits {
+		if int(c.set) == si {
+			n++
+		}
+	}
+	return n > maxWindowHits
+}
+
+// pairWindows searches the segment's weak values shared by many records
+// for the names paired with them, and appends the hits of the pairs found
+// to s.pairHits.
+func (s *Scanner) pairWindows(buf []byte, base int64) {
+	if !s.m.anyPairs {
+		return
+	}
+	w := s.m.opts.NameWindow * 3 // characters to bytes, as windows
+	s.pwins = s.pwins[:0]
+	for i := range s.refs {
+		r := &s.refs[i]
+		if r.kind.Identifying() || len(r.hits) <= maxWindowHits && !s.m.anyCostly {
+			continue
+		}
+		if s.pairSets = s.appendPairSets(s.pairSets[:0], r); len(s.pairSets) == 0 {
+			continue
+		}
+		at := int(r.start - base)
+		if lo, end, row := s.lineRow(buf, at); row {
+			s.pwins = append(s.pwins, pairWin{a: lo, b: end, ref: i, row: true})
+			continue
+		}
+		a := max(at-w, 0)
+		b := min(int(r.end-base)+w, len(buf))
+		s.pwins = append(s.pwins, pairWin{a: a, b: b, ref: i})
+	}
+	if len(s.pwins) == 0 {
+		return
+	}
+	slices.SortStableFunc(s.pwins, func(x, y pairWin) int { return cmp.Compare(x.a, y.a) })
+	for g := 0; g < len(s.pwins); {
+		// A group: the windows that overlap the first, merged, searched
+		// once with all their weak values; or the weak values of one row.
+		a, b, row := s.pwins[g].a, s.pwins[g].b, s.pwins[g].row
+		e := g + 1
+		for e < len(s.pwins) && s.pwins[e].row == row && (row && s.pwins[e].a == a || !row && s.pwins[e].a < b) {
+			b = max(b, s.pwins[e].b)
+			e++
+		}
+		s.pairArena, s.pairWeak, s.pairSpan, s.pairSets = s.pairArena[:0], s.pairWeak[:0], 0, s.pairSets[:0]
+		for _, pw := range s.pwins[g:e] {
+			r := &s.refs[pw.ref]
+			lo := len(s.pairArena)
+			norm, err := fingerprints.AppendNormalized(s.pairArena, r.kind, buf[r.start-base:r.end-base])
+			if err != nil {
+				continue // cannot be: it normalized when it was looked up
+			}
+			s.pairArena = norm
+			s0 := len(s.pairSets)
+			s.pairSets = s.appendPairSets(s.pairSets, r)
+			s.pairWeak = append(s.pairWeak, pairWeak{kind: r.kind, lo: lo, hi: len(norm), start: r.start, end: r.end,
+				wa: base + int64(pw.a), wb: base + int64(pw.b), s0: s0, s1: len(s.pairSets)})
+			s.pairSpan = max(s.pairSpan, int64(pw.b-pw.a))
+		}
+		g = e
+		s.pairing = true
+		if row {
+			s.rowNames(buf[:b], a, base)
+			s.pairing = false
+			continue
+		}
+		for a < b && a < len(buf) && !utf8.RuneStart(buf[a]) {
+			a++
+		}
+		for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
+			b--
+		}
+		a, b = wordStart(buf, a), wordEnd(buf, b)
+		s.names(buf[:b], a, base)
+		s.pairing = false
+	}
+	s.flushPairs()
+}
+
+// rowNames looks up the names of a row, buf[a:], paired with the weak
+// values of s.pairWeak. On a row a name is a cell, or a part of one that
+// is all letters (the value of "name":"山田 太郎" in JSON Lines), or two
+// such parts of adjacent cells (山田,太郎): the runs of letters of one
+// script family, CJK or Latin, with single spaces or middle dots inside.
+// A run of Latin letters counts from two words, as in names.
+func (s *Scanner) rowNames(buf []byte, a int, base int64) {
+	prevA, prevB, prevN, prevWords := -1, -1, 0, 0
+	for i := a; i < len(buf); {
+		if c := buf[i]; c < 0x80 && !isASCIILetter(c) {
+			i++ // digits and punctuation, most of a row
+			continue
+		}
+		r, size := utf8.DecodeRune(buf[i:])
+		sc := nameScript(r)
+		if sc == scOther {
+			i += size
+			continue
+		}
+		st, en, runes, words, han := i, i+size, 1, 1, 0
+		if scriptOf(r) == scHan {
+			han++
+		}
+		for i = en; i < len(buf); {
+			r, size := utf8.DecodeRune(buf[i:])
+			if nameScript(r) == sc {
+				if scriptOf(r) == scHan {
+					han++
+				}
+				i += size
+				en, runes = i, runes+1
+				continue
+			}
+			if r == ' ' || r == '\u3000' || r == '・' || r == '･' || sc == scLatin && (r == '\'' || r == '-' || r == '.') {
+				if r2, _ := utf8.DecodeRune(buf[i+size:]); nameScript(r2) == sc {
+					i += size
+					if r == ' ' || r == '\u3000' || r == '・' || r == '･' {
+						words++
+					}
+					continue
+				}
+			}
+			break
+		}
+		i = en
+		switch {
+		case runes < 2 || han > maxKanjiName || runes > maxKanaName:
+			// No name: an address (愛知県名古屋市千種区星が丘元町), a title.
+		case sc == scLatin:
+			if words >= 2 && words <= 4 {
+				s.lookupName(buf[st:en], false, base+int64(st), base+int64(en))
+			}
+		default:
+			s.nameTok.Reset(buf[st:en])
+			if norm, ok := s.nameTok.Sub(0, s.nameTok.Len()); ok {
+				s.stats.Candidates++
+				s.norm = append(s.norm[:0], norm...)
+				s.lookupName(nil, true, base+int64(st), base+int64(en))
+			} else {
+				s.lookupName(buf[st:en], false, base+int64(st), base+int64(en))
+			}
+		}
+		// 山田,太郎 and "Yamada","Taro": a name in two cells, each one word
+		// of a few letters, with one separator between them.
+		if prevWords == 1 && words == 1 && prevN <= 8 && runes <= 8 && isCellGap(buf[prevB:st]) && nameScript(firstRune(buf[prevA:])) == sc {
+			s.pair = append(append(append(s.pair[:0], buf[prevA:prevB]...), ' '), buf[st:en]...)
+			s.lookupName(s.pair, false, base+int64(prevA), base+int64(en))
+		}
+		prevA, prevB, prevN, prevWords = st, en, runes, words
+	}
+}
+
+// nameScript is the script family of a letter of a name: scHan for kanji
+// and kana alike (山田 さくら is one name), scLatin, or scOther.
+func nameScript(r rune) script {
+	switch scriptOf(r) {
+	case scHan, scHira, scKata:
+		return scHan
+	case scLatin:
+		return scLatin
+	}
+	return scOther
+}
+
+func firstRune(b []byte) rune {
+	r, _ := utf8.DecodeRune(b)
+	return r
+}
+
+// isCellGap reports whether gap separates two cells of a row and holds
+// nothing else: one field separator, with quotes and spaces around it.
+func isCellGap(gap []byte) bool {
+	seps := 0
+	for _, c := range gap {
+		switch c {
+		case ',', '\t', '|', ';':
+			seps++
+		case '"', '\'', ' ':
+		default:
+			return false
+		}
+	}
+	return seps == 1
+}
+
+// appendPairSets appends to dst the sets with hits in r for which
+// pairSearch holds. r.hits is sorted by set, and a weak value's hits can
+// be thousands: the sets are found by binary search, not walked.
+func (s *Scanner) appendPairSets(dst []uint16, r *ref) []uint16 {
+	for i := 0; i < len(r.hits); {
+		si := r.hits[i].set
+		if s.pairSearch(r, int(si)) {
+			dst = append(dst, si)
+		}
+		j, _ := slices.BinarySearchFunc(r.hits[i:], si+1, func(c cachedHit, set uint16) int { return cmp.Compare(c.set, set) })
+		i += j
+	}
+	return dst
+}
+
+// lookupName looks up a name candidate found at [start, end): as a name,
+// or while pairWindows searches, paired with the window's weak values.
+// normalized says the candidate is already normalized into s.norm.
+func (s *Scanner) lookupName(cand []byte, normalized bool, start, end int64) {
+	switch {
+	case !s.pairing && normalized:
+		s.lookupNorm(fingerprints.Name, start, end)
+	case !s.pairing:
+		s.lookup(fingerprints.Name, cand, start, end)
+	default:
+		if !normalized {
+			s.stats.Candidates++
+			norm, err := fingerprints.AppendNormalized(s.norm[:0], fingerprints.Name, cand)
+			s.norm = norm
+			if err != nil {
+				return
+			}
+		}
+		s.lookupPairs(start, end)
+	}
+}
+
+// lookupPairs looks up the name normalized into s.norm, found at [start,
+// end), paired with each weak value of the window being searched, in each
+// set that calls for it, and keeps the hits of the pairs found.
+func (s *Scanner) lookupPairs(start, end int64) {
+	// The weak values whose window the name is in: the windows are sorted
+	// by start and none is longer than s.pairSpan. (A group of windows
+	// merged over a page of logs holds thousands of dates; a name is
+	// paired only with the few around it.)
+	i, _ := slices.BinarySearchFunc(s.pairWeak, end, func(pw pairWeak, end int64) int {
+		if pw.wa < end {
+			return -1
+		}
+		return 1
+	})
+	for i--; i >= 0 && s.pairWeak[i].wa >= start-s.pairSpan; i-- {
+		pw := &s.pairWeak[i]
+		if start >= pw.wb {
+			continue // the name is past this window
+		}
+		for _, set := range s.pairSets[pw.s0:pw.s1] {
+			j := pairJob{set: set, weak: pw.kind, v0: len(s.pairVals), start: start, end: end, wstart: pw.start, wend: pw.end, pass: true}
+			s.pairVals = fingerprints.AppendPair(s.pairVals, pw.kind, s.pairArena[pw.lo:pw.hi], s.norm)
+			j.v1 = len(s.pairVals)
+			if p := s.pres[set]; p != nil && !s.reference {
+				j.pre, j.pass = p.Pre(fingerprints.Pair, s.pairVals[j.v0:j.v1]), false
+			}
+			s.pairJobs = append(s.pairJobs, j)
+		}
+	}
+	if len(s.pairJobs) >= maxQueued {
+		s.flushPairs()
+	}
+}
+
+// pairJob is the lookup of one pair in one set, queued: as flush does for
+// the other lookups, flushPairs probes the prefilters of many pairs in one
+// loop, so that their cache misses overlap.
+type pairJob struct {
+	set          uint16
+	weak         fingerprints.Kind
+	pre          uint32
+	pass         bool // no prefilter to ask, or it let the pair pass
+	v0, v1       int  // the pair's value is s.pairVals[v0:v1]
+	start, end   int64
+	wstart, wend int64
+}
+
+// flushPairs looks up the queued pairs and keeps the hits of those found.
+func (s *Scanner) flushPairs() {
+	jobs := s.pairJobs
+	for i := range jobs {
+		if !jobs[i].pass {
+			jobs[i].pass = s.m.sets[jobs[i].set].ix.MayHave(fingerprints.Pair, jobs[i].pre)
+		}
+	}
+	for _, j := range jobs {
+		if !j.pass {
+			s.stats.Filtered++
+			continue
+		}
+		s.stats.Lookups++
+		ix := s.m.sets[j.set].ix
+		fp := s.hashers[j.set].Sum(fingerprints.Pair, s.pairVals[j.v0:j.v1])
+		for _, h := range ix.Lookup(fp.Key64()) {
+			kind, strong := ix.Column(h.Col())
+			if kind != fingerprints.Name {
+				continue
+			}
+			s.pairHits = append(s.pairHits,
+				hit{set: j.set, kind: fingerprints.Name, strong: strong, rec: h.Record(), start: j.start, end: j.end},
+				hit{set: j.set, kind: j.weak, rec: h.Record(), start: j.wstart, end: j.wend})
+		}
+	}
+	s.pairJobs, s.pairVals = jobs[:0], s.pairVals[:0]
+}

@@ -1,0 +1,60 @@
+package matcher
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// sharedWeakCSV is a set of 40 records that all share one postal code
+// and one birthdate: more than maxWindowHits, so neither opens a name
+// window, and a leak of a name with one of them is found through pairs.
+func sharedWeakCSV() string {
+	family := []string{"山田", "佐藤", "鈴木", "高橋", "田中", "伊藤", "渡辺", "中村"}
+	given := []string{"太郎", "花子", "一郎", "美咲", "健太"}
+	var b strings.Builder
+	b.WriteString("ref,name,kana,birthdate,phone,email,postal,address,mynumber,custno\n")
+	for i := 0; i < 40; i++ {
+		fmt.Fprintf(&b, "s%02d,%s %s,,1985/01/02,090-5555-%04d,,100-0005,,,\n", i, family[i%8], given[i/8], i)
+	}
+	return b.String()
+}
+
+// TestPairsFindNameWithSharedWeakValue: a name with a postal code or a
+// birthdate that 40 records share is found through the pair of the two,
+// on a row, in prose, in full width and in kana; a stranger's name with
+// the shared value, a set name with the shared value of another row, and
+// a set name with the value of no record report nothing. The reference
+// scanner (no prefilter, no batching) finds exactly the same.
+func TestPairsFindNameWithSharedWeakValue(t *testing.T) {
+	m := loadMatcher(t, strings.NewReader(sharedWeakCSV()), testSchema, "shared")
+	if !m.sets[0].ix.HasPairs() {
+		t.Fatal("the loaded set has no pairs")
+	}
+	fast, ref := m.NewScanner(), referenceScanner(m)
+	// s00 山田 太郎, s09 佐藤 花子, s20 田中 一郎 (family i%8, given i/8).
+	cases := []struct {
+		name, text, want string
+	}{
+		{"csv row", "id,氏名,郵便番号,電話,メモ\n1,山田 太郎,100-0005,03-0000-0000,\n", "s00:name+postal"},
+		{"csv row, name unspaced", "1,佐藤花子,1000005,x,y\n", "s09:name+postal"},
+		{"prose honorific", "本日、田中一郎様（〒100-0005）より住所変更のご連絡がありました。", "s20:name+postal"},
+		{"full width", "氏名：山田　太郎　〒１００－０００５", "s00:name+postal"},
+		{"birthdate", "山田 太郎（昭和60年1月2日生まれ）から問い合わせ", "s00:birthdate+name"},
+		{"both", "2,山田 太郎,1985-01-02,100-0005,z\n", "s00:birthdate+name+postal"},
+		{"stranger with the shared value", "1,山田 次郎,100-0005,x,y\n2,斎藤 花子,100-0005,x,y\n", ""},
+		{"set name, shared value on another row", "1,山田 太郎,,x,y\n2,斎藤 次郎,100-0005,x,y\n", ""},
+		{"set name, another postal code", "1,山田 太郎,530-0001,x,y\n", ""},
+		{"set name, another birthdate", "山田 太郎（昭和60年1月3日生まれ）", ""},
+		{"two set names, one value", "1,山田 太郎,100-0005,佐藤 花子,y\n", "s00:name+postal s09:name+postal"},
+	}
+	for _, c := range cases {
+		got := scanBoth(t, fast, ref, c.name, []byte(c.text))
+		if refsOf(got) != c.want {
+			t.Errorf("%s: got %q, want %q", c.name, refsOf(got), c.want)
+		}
+	}
+	if fast.Stats().Filtered == 0 {
+		t.Error("no pair was turned away by the prefilter: the strangers' pairs were not even tried")
+	}
+}
