@@ -299,6 +299,14 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			if n.sc != scLatin && short && (n.sc == t.sc || t.sc == scHan) && gapIsSeparator(buf[t.end:n.start], false) {
 				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:n.end]...)
 				try(s.pair, t.start, n.end)
+				// The last part of a spaced kanji token with the kana
+				// after it: 名前 松尾 あずさ is 松尾 あずさ after a label.
+				if t.sc == scHan && n.sc != scHan {
+					if p := lastPart(buf, s.offs[t.r0:t.r1]); p > t.start {
+						s.pair = append(append(s.pair[:0], buf[p:t.end]...), buf[n.start:n.end]...)
+						try(s.pair, p, n.end)
+					}
+				}
 			}
 			// A kanji family name with a kana given name written on
 			// without a space, in prose, where the word before sticks to
@@ -324,6 +332,18 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			}
 		}
 	}
+}
+
+// lastPart returns the offset of the last part of a token whose rune
+// offsets are rs (the rune after its last space), or -1 if it has no
+// space inside.
+func lastPart(buf []byte, rs []int) int {
+	for i := len(rs) - 1; i > 0; i-- {
+		if isSpaceAt(buf, rs[i-1]) {
+			return rs[i]
+		}
+	}
+	return -1
 }
 
 // nameCut says what a name candidate may do at one rune of a token.

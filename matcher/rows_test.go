@@ -171,3 +171,22 @@ func TestRowPastWindowEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestLabelledKanjiKanaName: a kanji family name with a kana given name
+// after a label and a space (名前 松尾 あずさ, from a mail in the corpus with
+// a set of a million) is read: the label's token runs on to the family
+// name, and the pair of the two tokens alone would be 名前松尾あずさ.
+func TestLabelledKanjiKanaName(t *testing.T) {
+	csv := "ref,name,kana,birthdate,phone,email,postal,address,mynumber,custno\n" +
+		"m1,松尾 あずさ,マツオ アズサ,2005/12/25,070-6982-4308,,,,,\n"
+	m := loadMatcher(t, strings.NewReader(csv), testSchema, "labels")
+	for _, text := range []string{
+		"名前 松尾 あずさ 電話 070-6982-4308",
+		"氏名　松尾　あずさ　携帯：０７０－６９８２－４３０８",
+		"担当 松尾 あずさ 生年月日 平成17年12月25日",
+	} {
+		if got := refsOf(scanString(t, m, text, "")); got != "m1:name+phone" && got != "m1:birthdate+name" {
+			t.Errorf("%q: got %q", text, got)
+		}
+	}
+}

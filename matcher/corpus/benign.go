@@ -2,6 +2,7 @@ package corpus
 
 import (
 	_ "embed"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -77,6 +78,11 @@ func Benign(seed uint64, set []Person, others []Person) []BenignDoc {
 	g := &benignGen{r: r, set: set, pool: filterOthers(set, others)}
 	if len(g.pool) == 0 {
 		g.pool = filterOthers(set, People(seed^0xfedcba, 2000))
+	}
+	if len(g.pool) == 0 {
+		// With a set of about a million, every generated stranger bears
+		// a set name or value: there is no one left to be benign with.
+		panic(fmt.Sprintf("corpus.Benign: no stranger shares nothing with the %d-record set; use a smaller set", len(set)))
 	}
 	g.lg = &leakGen{r: r, set: set, pool: g.pool, idx: newNameIndex(set)}
 	var docs []BenignDoc
