@@ -291,12 +291,19 @@ func (s *Scanner) lookupPairs(start, end int64) {
 		}
 		return 1
 	})
+	checked, held := -1, false // the set last asked whether it may hold the name, and its answer
 	for i--; i >= 0 && s.pairWeak[i].wa >= start-s.pairSpan; i-- {
 		pw := &s.pairWeak[i]
 		if start >= pw.wb {
 			continue // the name is past this window
 		}
 		for _, set := range s.pairSets[pw.s0:pw.s1] {
+			if int(set) != checked {
+				checked, held = int(set), s.nameMayBeIn(set)
+			}
+			if !held {
+				continue
+			}
 			j := pairJob{set: set, weak: pw.kind, v0: len(s.pairVals), start: start, end: end, wstart: pw.start, wend: pw.end, pass: true}
 			s.pairVals = fingerprints.AppendPair(s.pairVals, pw.kind, s.pairArena[pw.lo:pw.hi], s.norm)
 			j.v1 = len(s.pairVals)
@@ -309,6 +316,22 @@ func (s *Scanner) lookupPairs(start, end int64) {
 	if len(s.pairJobs) >= maxQueued {
 		s.flushPairs()
 	}
+}
+
+// nameMayBeIn reports whether set si may hold the name normalized into
+// s.norm, by its prefilter for names: a pair of a name the set does not
+// hold cannot be in it either, and the names' filter is small enough to
+// stay in cache, where the pairs' is several megabytes.
+func (s *Scanner) nameMayBeIn(si uint16) bool {
+	p := s.pres[si]
+	if p == nil || s.reference {
+		return true
+	}
+	if !s.m.sets[si].ix.MayHave(fingerprints.Name, p.Pre(fingerprints.Name, s.norm)) {
+		s.stats.Filtered++
+		return false
+	}
+	return true
 }
 
 // pairJob is the lookup of one pair in one set, queued: as flush does for
