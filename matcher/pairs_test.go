@@ -15,7 +15,11 @@ func sharedWeakCSV() string {
 	var b strings.Builder
 	b.WriteString("ref,name,kana,birthdate,phone,email,postal,address,mynumber,custno\n")
 	for i := 0; i < 40; i++ {
-		fmt.Fprintf(&b, "s%02d,%s %s,,1985/01/02,090-5555-%04d,,100-0005,,,\n", i, family[i%8], given[i/8], i)
+		kana := ""
+		if i == 0 {
+			kana = "ヤマダ タロウ" // its romaji, Taro Yamada, is paired too
+		}
+		fmt.Fprintf(&b, "s%02d,%s %s,%s,1985/01/02,090-5555-%04d,,100-0005,,,\n", i, family[i%8], given[i/8], kana, i)
 	}
 	return b.String()
 }
@@ -47,6 +51,11 @@ func TestPairsFindNameWithSharedWeakValue(t *testing.T) {
 		{"set name, another postal code", "1,山田 太郎,530-0001,x,y\n", ""},
 		{"set name, another birthdate", "山田 太郎（昭和60年1月3日生まれ）", ""},
 		{"two set names, one value", "1,山田 太郎,100-0005,佐藤 花子,y\n", "s00:name+postal s09:name+postal"},
+		{"json lines", `{"id":7,"name":"山田 太郎","zip":"100-0005","note":"x"}` + "\n", "s00:name+postal"},
+		{"tsv, name in two cells", "7\t佐藤\t花子\t100-0005\tx\n", "s09:name+postal"},
+		{"kana reading", "7,ﾔﾏﾀﾞ ﾀﾛｳ,〒100-0005,x,y\n", "s00:name+postal"},
+		{"romaji of the reading", "7,YAMADA Taro,1985-01-02,x,y\n", "s00:birthdate+name"},
+		{"prose, romaji", "Dear Taro Yamada, born 1985/01/02, your account", "s00:birthdate+name"},
 	}
 	for _, c := range cases {
 		got := scanBoth(t, fast, ref, c.name, []byte(c.text))
