@@ -36,9 +36,10 @@ type pairWeak struct {
 // pairWin is the stretch of a segment searched for names paired with the
 // weak value s.refs[ref].
 type pairWin struct {
-	a, b int
-	ref  int
-	row  bool // [a, b) is the row of the weak value
+	a, b   int
+	ref    int
+	row    bool // [a, b) is the row of the weak value
+	s0, s1 int  // the sets to look its pairs up in are s.pairSets[s0:s1]
 }
 
 // pairSearch reports whether a lookup's hits call for a search of pairs
@@ -69,23 +70,24 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 		return
 	}
 	w := s.m.opts.NameWindow * 3 // characters to bytes, as windows
-	s.pwins = s.pwins[:0]
+	s.pwins, s.pairSets = s.pwins[:0], s.pairSets[:0]
 	for i := range s.refs {
 		r := &s.refs[i]
 		if r.kind.Identifying() || len(r.hits) <= maxWindowHits && !s.m.anyCostly {
 			continue
 		}
-		if s.pairSets = s.appendPairSets(s.pairSets[:0], r); len(s.pairSets) == 0 {
+		s0 := len(s.pairSets)
+		if s.pairSets = s.appendPairSets(s.pairSets, r); len(s.pairSets) == s0 {
 			continue
 		}
+		pw := pairWin{ref: i, s0: s0, s1: len(s.pairSets)}
 		at := int(r.start - base)
 		if lo, end, row := s.lineRow(buf, at); row {
-			s.pwins = append(s.pwins, pairWin{a: lo, b: end, ref: i, row: true})
-			continue
+			pw.a, pw.b, pw.row = lo, end, true
+		} else {
+			pw.a, pw.b = max(at-w, 0), min(int(r.end-base)+w, len(buf))
 		}
-		a := max(at-w, 0)
-		b := min(int(r.end-base)+w, len(buf))
-		s.pwins = append(s.pwins, pairWin{a: a, b: b, ref: i})
+		s.pwins = append(s.pwins, pw)
 	}
 	if len(s.pwins) == 0 {
 		return
@@ -100,7 +102,7 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 			b = max(b, s.pwins[e].b)
 			e++
 		}
-		s.pairArena, s.pairWeak, s.pairSpan, s.pairSets = s.pairArena[:0], s.pairWeak[:0], 0, s.pairSets[:0]
+		s.pairArena, s.pairWeak, s.pairSpan = s.pairArena[:0], s.pairWeak[:0], 0
 		for _, pw := range s.pwins[g:e] {
 			r := &s.refs[pw.ref]
 			lo := len(s.pairArena)
@@ -109,10 +111,8 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 				continue // cannot be: it normalized when it was looked up
 			}
 			s.pairArena = norm
-			s0 := len(s.pairSets)
-			s.pairSets = s.appendPairSets(s.pairSets, r)
 			s.pairWeak = append(s.pairWeak, pairWeak{kind: r.kind, lo: lo, hi: len(norm), start: r.start, end: r.end,
-				wa: base + int64(pw.a), wb: base + int64(pw.b), s0: s0, s1: len(s.pairSets)})
+				wa: base + int64(pw.a), wb: base + int64(pw.b), s0: pw.s0, s1: pw.s1})
 			s.pairSpan = max(s.pairSpan, int64(pw.b-pw.a))
 		}
 		g = e

@@ -477,23 +477,27 @@ func (s *Scanner) lineOf(buf []byte, off int) (start, end int) {
 	if end-start > maxRowBytes {
 		return -1, end
 	}
-	var comma, tab, pipe, semi int
+	// Counted until one separator is seen often enough: a row shows it
+	// in its first few fields.
+	var seps [4]int
 	for _, c := range buf[start:end] {
+		i := 0
 		switch c {
 		case ',':
-			comma++
 		case '\t':
-			tab++
+			i = 1
 		case '|':
-			pipe++
+			i = 2
 		case ';':
-			semi++
+			i = 3
+		default:
+			continue
+		}
+		if seps[i]++; seps[i] == minRowSeparators {
+			return start, end
 		}
 	}
-	if max(comma, tab, pipe, semi) < minRowSeparators {
-		return -1, end
-	}
-	return start, end
+	return -1, end
 }
 
 // recHit is a hit's record, position and index in s.hits.
