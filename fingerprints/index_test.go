@@ -16,14 +16,8 @@ import (
 // normalization, so the index can be tested on its own.
 func stageRecords(t testing.TB, st store.Store, name string, n int, gen func(i int) (ref string, fields []Field)) store.SetMeta {
 	t.Helper()
-	ctx := context.Background()
-	meta := store.SetMeta{Name: name, Mode: ModeKeyed, Fields: []store.FieldSpec{
-		{Column: "phone", Kind: "phone"}, {Column: "email", Kind: "email", Strong: true}, {Column: "birthdate", Kind: "birthdate"},
-	}}
-	stage, err := st.StageSet(ctx, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
+	meta := testSetMeta(name)
+	var chunks [][]byte
 	var c chunkBuilder
 	c.reset()
 	for i := 0; i < n; i++ {
@@ -32,13 +26,36 @@ func stageRecords(t testing.TB, st store.Store, name string, n int, gen func(i i
 		meta.Rows++
 		meta.Fingerprints += int64(len(fields))
 		if c.count == chunkRecords || i == n-1 {
-			if err := stage.Append(ctx, c.bytes()); err != nil {
-				t.Fatal(err)
-			}
-			meta.Chunks++
+			chunks = append(chunks, c.bytes())
 			c.reset()
 		}
 	}
+	return commitChunks(t, st, meta, chunks...)
+}
+
+// testSetMeta is the metadata of the sets stageRecords makes: columns
+// phone, email (strong) and birthdate.
+func testSetMeta(name string) store.SetMeta {
+	return store.SetMeta{Name: name, Mode: ModeKeyed, Fields: []store.FieldSpec{
+		{Column: "phone", Kind: "phone"}, {Column: "email", Kind: "email", Strong: true}, {Column: "birthdate", Kind: "birthdate"},
+	}}
+}
+
+// commitChunks stores chunks as the committed version of the set meta
+// describes (its Chunks count set here).
+func commitChunks(t testing.TB, st store.Store, meta store.SetMeta, chunks ...[]byte) store.SetMeta {
+	t.Helper()
+	ctx := context.Background()
+	stage, err := st.StageSet(ctx, meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range chunks {
+		if err := stage.Append(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	meta.Chunks = int64(len(chunks))
 	if err := stage.Commit(ctx, meta); err != nil {
 		t.Fatal(err)
 	}

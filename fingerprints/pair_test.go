@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/leakwatch/leakwatch/store"
 )
 
 // TestLoadPairs: a keyed load fingerprints each name form of a record with
@@ -124,29 +122,10 @@ func TestPairFieldChecks(t *testing.T) {
 	}
 	// stageRecords' column 0 holds phones: a pair there is corrupt.
 	st := openBolt(t)
-	stagePreRecords(t, st, "s", c.bytes())
+	meta := testSetMeta("s")
+	meta.Rows, meta.Fingerprints, meta.Pairs = 1, 1, 1
+	commitChunks(t, st, meta, c.bytes())
 	if _, err := BuildIndex(context.Background(), st, "s"); !errors.Is(err, errChunk) || !strings.Contains(err.Error(), "holds no names") {
 		t.Errorf("BuildIndex with a pair field in a phone column: %v", err)
-	}
-}
-
-// stagePreRecords commits one chunk of one record with a field and a
-// pair as set name, with stageRecords' columns.
-func stagePreRecords(t *testing.T, st store.Store, name string, chunk []byte) {
-	t.Helper()
-	ctx := context.Background()
-	meta := store.SetMeta{Name: name, Mode: ModeKeyed, Fields: []store.FieldSpec{
-		{Column: "phone", Kind: "phone"}, {Column: "email", Kind: "email", Strong: true}, {Column: "birthdate", Kind: "birthdate"},
-	}}
-	stage, err := st.StageSet(ctx, meta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := stage.Append(ctx, chunk); err != nil {
-		t.Fatal(err)
-	}
-	meta.Rows, meta.Fingerprints, meta.Pairs, meta.Chunks = 1, 1, 1, 1
-	if err := stage.Commit(ctx, meta); err != nil {
-		t.Fatal(err)
 	}
 }
