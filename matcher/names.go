@@ -120,24 +120,28 @@ func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 		defer func() { s.costlyPass = 0 }()
 	}
 	for _, win := range merged {
-		a, b := win[0], win[1]
-		for a < b && !utf8.RuneStart(buf[a]) {
-			a++
-		}
-		for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
-			b--
-		}
-		// A window's edge inside a word is no edge of a name: 山﨑 智也 cut
-		// after 智 would read as 山﨑 智. The edges move out to the ends of
-		// the words they cut (a few runes; a word of more than
-		// maxEdgeRunes is cut there and its candidates bounded as before).
-		a, b = wordStart(buf, a), wordEnd(buf, b)
+		a, b := windowEdges(buf, win[0], win[1])
 		if set >= 0 {
 			// The addresses the extraction pass left to this set.
 			s.extract(buf[:b], a, b, base)
 		}
 		s.names(buf[:b], a, base)
 	}
+}
+
+// windowEdges returns the bounds of a name window [a, b) of buf: on rune
+// boundaries, and moved out to the ends of the words they cut. A window's
+// edge inside a word is no edge of a name: 山﨑 智也 cut after 智 would read
+// as 山﨑 智 (a word of more than maxEdgeRunes is cut there, and its
+// candidates bounded as before).
+func windowEdges(buf []byte, a, b int) (int, int) {
+	for a < b && a < len(buf) && !utf8.RuneStart(buf[a]) {
+		a++
+	}
+	for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
+		b--
+	}
+	return wordStart(buf, a), wordEnd(buf, b)
 }
 
 // maxEdgeRunes bounds how far wordStart and wordEnd move a window's edge.

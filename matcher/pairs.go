@@ -122,13 +122,7 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 			s.pairing = false
 			continue
 		}
-		for a < b && a < len(buf) && !utf8.RuneStart(buf[a]) {
-			a++
-		}
-		for b < len(buf) && b > a && !utf8.RuneStart(buf[b]) {
-			b--
-		}
-		a, b = wordStart(buf, a), wordEnd(buf, b)
+		a, b = windowEdges(buf, a, b)
 		s.names(buf[:b], a, base)
 		s.pairing = false
 	}
