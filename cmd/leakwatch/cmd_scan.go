@@ -107,6 +107,9 @@ func buildMatcher(ctx context.Context, e *env, st store.Store, keys *keyring, na
 		if ix.Meta().Mode == fingerprints.ModeKeyed && !ix.HasPrefilter() && e.log != nil {
 			e.log.Warn("set has no prefilter: it was loaded by an older leakwatch, and is matched several times slower; load it again to add one",
 				"set", name, "version", ix.Meta().Version)
+		} else if ix.HasPrefilter() && !ix.HasPairs() && pairable(ix.Meta()) && e.log != nil {
+			e.log.Warn("set has no pair fingerprints: it was loaded by an older leakwatch, and a leak of a name with only a postal code or birthdate that many records share is not found; load it again to add them",
+				"set", name, "version", ix.Meta().Version)
 		}
 		sets = append(sets, matcher.Set{Index: ix, FPR: fpr})
 	}
@@ -280,4 +283,19 @@ func (c *capReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.left -= int64(n)
 	return n, err
+}
+
+// pairable reports whether a set's fields would give pair fingerprints
+// (fingerprints/pair.go): some name and some weak field have values.
+func pairable(m store.SetMeta) bool {
+	var name, weak bool
+	for _, f := range m.Fields {
+		k, err := fingerprints.ParseKind(f.Kind)
+		if err != nil || f.Count == 0 {
+			continue
+		}
+		name = name || k == fingerprints.Name
+		weak = weak || !k.Identifying()
+	}
+	return name && weak
 }
