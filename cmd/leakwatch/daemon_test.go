@@ -107,7 +107,11 @@ func (d *daemonProc) stop(t *testing.T, sig os.Signal, within time.Duration) int
 // is sent again; a paste published just before a SIGKILL is emailed exactly
 // once across the kill and the next start.
 func TestDaemonWatchesStopsAndResumes(t *testing.T) {
-	f := newDaemonFixture(t, "")
+	// A SIGKILL that lands during a visit leaves the visit pending under
+	// the dead consumer until it is reclaimed, after 30 s by default: as
+	// long as the test waited for the second email (it failed so once, on
+	// a loaded machine). A shorter reclaim keeps the wait well above it.
+	f := newDaemonFixture(t, "reclaim: 5s\n")
 	d := startDaemonProc(t, f)
 	published := time.Now()
 	f.site.Publish("dump 1", canaryLeak)
