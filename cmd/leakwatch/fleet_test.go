@@ -261,6 +261,7 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 	// from the kill to the takeover's listing request). Then take Redis
 	// away for two seconds and start a replacement.
 	time.Sleep(3 * time.Second)
+	killedPID := workers[0].cmd.Process.Pid
 	held, killed := f.killMidVisit(ctx, workers[0])
 	t.Logf("worker 0 killed at %s holding the visit of %s (entry %s, idle %s)", killed.Sub(began).Round(time.Millisecond),
 		held.Job, held.ID, held.Idle.Round(time.Millisecond))
@@ -414,9 +415,34 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 			t.Errorf("worker %d: exit code %d after SIGTERM\n%s", i, code, w.log())
 		}
 	}
-	out, _ = f.lw.run(0, "status", "--config", f.config, "--json")
-	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Workers) != 0 {
-		t.Errorf("status after every worker stopped: %s", out)
+	// A graceful stop deletes the worker's heartbeat at once. The SIGKILLed
+	// worker could not: its record may be listed until heartbeatTTL after
+	// its last beat, and must be gone after that.
+	var lastBeat time.Time
+	for {
+		out, _ = f.lw.run(0, "status", "--config", f.config, "--json")
+		s = fleetStatus{}
+		if err := json.Unmarshal([]byte(out), &s); err != nil {
+			t.Fatalf("status --json after every worker stopped: %v\n%s", err, out)
+		}
+		var lingering *workerBeat
+		for i, w := range s.Workers {
+			if w.PID != killedPID || s.Generated.Sub(w.LastBeat) > heartbeatTTL {
+				t.Fatalf("status after every worker stopped lists %s (pid %d; killed pid %d, heartbeat TTL %s): %s", w.ID, w.PID, killedPID, heartbeatTTL, out)
+			}
+			lingering = &s.Workers[i]
+		}
+		if lingering == nil {
+			if !lastBeat.IsZero() {
+				t.Logf("the killed worker was listed until %s after its last beat (heartbeat TTL %s)", time.Since(lastBeat).Round(time.Millisecond), heartbeatTTL)
+			}
+			break
+		}
+		lastBeat = lingering.LastBeat
+		if time.Since(lingering.LastBeat) > heartbeatTTL+5*time.Second {
+			t.Fatalf("the killed worker %s is still listed %s after its last beat (heartbeat TTL %s): %s", lingering.ID, time.Since(lingering.LastBeat).Round(time.Millisecond), heartbeatTTL, out)
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 	if t.Failed() {
 		t.Log(fleetLogs(workers))
