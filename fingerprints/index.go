@@ -34,6 +34,8 @@ type Index struct {
 	pre     [numKinds]*prefilter
 	pairPre *prefilter // the prefilter of the Pair fields, nil if none
 	withPre bool
+	// common[k] is the common values of the weak kind k (common.go).
+	common [numKinds]*commonSet
 }
 
 type colInfo struct {
@@ -124,6 +126,7 @@ func BuildIndex(ctx context.Context, st SetReader, name string) (*Index, error) 
 	ix.sort()
 	if allPre && ix.meta.Mode == ModeKeyed {
 		ix.withPre = true
+		ix.common = commonSets(&pres)
 		for k, vals := range pres {
 			ix.pre[k] = newPrefilter(vals)
 		}
@@ -285,6 +288,11 @@ func (ix *Index) MemStats() (fingerprintBytes, refBytes int) {
 	for _, p := range append(ix.pre[:], ix.pairPre) {
 		if p != nil {
 			fingerprintBytes += p.bytes()
+		}
+	}
+	for _, c := range ix.common {
+		if c != nil {
+			fingerprintBytes += c.bytes()
 		}
 	}
 	refBytes = cap(ix.refs) + 4*cap(ix.refEnd)

@@ -59,6 +59,11 @@ type matcherSet struct {
 	idLitFW []byte // idLit's first byte in full width, if it has one
 	hasKind [16]bool
 	costly  bool // see Set.Costly
+	// deferOK[k]: a lookup of the weak kind k whose value is common in
+	// this set may wait until a record near it needs it (see
+	// fingerprints.Index.Common and segment): the set has a prefilter, is
+	// not costly, and no field of kind k is strong.
+	deferOK [16]bool
 }
 
 // New returns a Matcher for the given sets.
@@ -86,9 +91,15 @@ func New(sets []Set, opts Options) (*Matcher, error) {
 				ms.idLitFW = utf8.AppendRune(nil, rune(lit[0])-0x21+0xFF01)
 			}
 		}
+		var strong [16]bool
 		for c := 0; c < s.Index.Columns(); c++ {
-			k, _ := s.Index.Column(uint8(c))
+			k, st := s.Index.Column(uint8(c))
 			ms.hasKind[k] = true
+			strong[k] = strong[k] || st
+		}
+		for k := range ms.deferOK {
+			ms.deferOK[k] = ms.hasKind[k] && !fingerprints.Kind(k).Identifying() && !strong[k] &&
+				s.Index.HasPrefilter() && !ms.costly
 		}
 		m.sets = append(m.sets, ms)
 	}

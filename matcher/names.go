@@ -88,7 +88,14 @@ func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	s.wins = s.wins[:0]
 	for _, r := range s.refs[:n] {
 		shared := len(r.hits)
-		if set >= 0 {
+		if r.deferred {
+			// Common in every set that may hold it (none costly): more
+			// than maxWindowHits records share it.
+			shared = maxWindowHits + 1
+			if set >= 0 {
+				shared = 0
+			}
+		} else if set >= 0 {
 			shared = 0
 			for _, c := range r.hits {
 				if int(c.set) == set {

@@ -73,11 +73,22 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 	s.pwins, s.pairSets = s.pwins[:0], s.pairSets[:0]
 	for i := range s.refs {
 		r := &s.refs[i]
-		if r.kind.Identifying() || len(r.hits) <= maxWindowHits && !s.m.anyCostly {
+		if r.kind.Identifying() || !r.deferred && len(r.hits) <= maxWindowHits && !s.m.anyCostly {
 			continue
 		}
 		s0 := len(s.pairSets)
-		if s.pairSets = s.appendPairSets(s.pairSets, r); len(s.pairSets) == s0 {
+		if r.deferred {
+			// Common in each of its sets: shared by more than
+			// maxWindowHits records there.
+			for _, si := range s.deferSets[r.ds0:r.ds1] {
+				if s.m.sets[si].ix.HasPairs() {
+					s.pairSets = append(s.pairSets, si)
+				}
+			}
+		} else {
+			s.pairSets = s.appendPairSets(s.pairSets, r)
+		}
+		if len(s.pairSets) == s0 {
 			continue
 		}
 		pw := pairWin{ref: i, s0: s0, s1: len(s.pairSets)}

@@ -28,7 +28,7 @@ const (
 	// maxWindowHits: a weak value shared by more records than this opens
 	// no name window of its own (see windows) and is searched for pairs
 	// instead (pairs.go).
-	maxWindowHits = 8
+	maxWindowHits = fingerprints.CommonShare
 	// maxPending bounds the weak values carried to the next segment.
 	maxPending = 4096
 )
@@ -72,9 +72,13 @@ type Scanner struct {
 	interest []posKey // see interestingRecords
 	offRow   []posKey
 	near     []recKey // see nearRecords
-	byRec    []recHit // dropLoneHits' buffers
-	byRecTmp []recHit
-	keep     []bool
+	// deferSets holds the sets of the segment's deferred refs; identStarts
+	// the starts of its identifying refs, sorted (see needed).
+	deferSets   []uint16
+	identStarts []int64
+	byRec       []recHit // dropLoneHits' buffers
+	byRecTmp    []recHit
+	keep        []bool
 	// once and twice are the records with one and with two hits or more
 	// in the segment, one of them identifying (see segment).
 	once, twice recBits
@@ -97,6 +101,8 @@ type Scanner struct {
 	// need both to know whether a line is whole in the buffer.
 	bufAtLine, eof bool
 	bigWeak        int64 // weak values searched for records near them, for tests
+	deferred       int64 // weak lookups deferred (common values), for tests
+	resolved       int64 // deferred lookups made after all, for tests
 	// pairWindows' state (pairs.go): pairing is set while it searches
 	// names, which are then looked up paired with s.pairWeak.
 	pairing   bool
@@ -139,6 +145,11 @@ type ref struct {
 	kind       fingerprints.Kind
 	strong     bool // some hit is strong
 	start, end int64
+	// deferred: a weak value common in every set that may hold it, not
+	// looked up yet (hits is nil); the sets are s.deferSets[ds0:ds1].
+	// segment looks it up if a record near it needs it (resolve).
+	deferred bool
+	ds0, ds1 int32
 }
 
 // cacheEntry is what a candidate's lookup found.
@@ -279,7 +290,7 @@ func cutPoint(buf []byte, i int) int {
 // and weak values there are looked at again with the next segment, so a
 // pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
-	s.hits, s.refs, s.pairHits = s.hits[:0], s.refs[:0], s.pairHits[:0]
+	s.hits, s.refs, s.pairHits, s.deferSets = s.hits[:0], s.refs[:0], s.pairHits[:0], s.deferSets[:0]
 	s.rowBuf = nil // the buffer holds other text now
 	s.segBuf = buf
 	defer func() { s.segBuf = nil }()
@@ -365,13 +376,27 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 			}
 		}
 	}
+	s.identStarts = s.identStarts[:0]
 	for _, r := range s.refs {
+		if r.kind.Identifying() {
+			s.identStarts = append(s.identStarts, r.start)
+		}
+	}
+	slices.Sort(s.identStarts)
+	for i := range s.refs {
+		r := &s.refs[i]
 		if r.kind.Identifying() {
 			continue
 		}
-		keepWeak(r)
+		if r.deferred {
+			if !s.needed(r, base+int64(lo), tail) {
+				continue // no record near it could use its hits
+			}
+			s.resolve(buf, base, r)
+		}
+		keepWeak(*r)
 		if r.start >= tail && len(s.pending) < maxPending {
-			s.pending = append(s.pending, r)
+			s.pending = append(s.pending, *r)
 		}
 	}
 	for _, r := range carried {
@@ -850,6 +875,7 @@ type job struct {
 	fp0, fp   int // its fingerprints are s.jobFPs[fp0:fp]
 	cached    bool
 	entry     cacheEntry
+	deferred  bool // a common weak value: recorded as a deferred ref
 }
 
 // jobFP is one lookup of a job, in one set.
@@ -932,6 +958,10 @@ func (s *Scanner) flush() {
 			j.cached = true // nothing to find
 			continue
 		}
+		if s.deferrable(j) {
+			j.cached, j.deferred = true, true
+			continue
+		}
 		key := s.jobKeys[j.key0:j.key]
 		if e, ok := s.cache.get(key); ok {
 			j.cached, j.entry = true, e
@@ -968,12 +998,77 @@ func (s *Scanner) flush() {
 	for _, q := range s.queue {
 		e := q.entry
 		if q.job >= 0 {
+			if j := &s.jobs[q.job]; j.deferred {
+				s.recordDeferred(j, q.start, q.end)
+				continue
+			}
 			e = s.jobs[q.job].entry
 		}
 		s.record(q.k, e, q.start, q.end)
 	}
 	clear(s.jobs) // drop the references to the segment and the entries
 	s.queue, s.jobs, s.jobFPs, s.jobKeys = s.queue[:0], s.jobs[:0], s.jobFPs[:0], s.jobKeys[:0]
+}
+
+// deferrable reports whether the lookup of job j, whose prefilters have
+// been probed, can be deferred: it is of a weak kind, and every set whose
+// prefilter let it pass may defer that kind and holds it as a common
+// value.
+func (s *Scanner) deferrable(j *job) bool {
+	if j.k.Identifying() {
+		return false
+	}
+	for _, f := range s.jobFPs[j.fp0:j.fp] {
+		if !f.pass {
+			continue
+		}
+		set := &s.m.sets[f.set]
+		if !f.filter || !set.deferOK[j.k] || !set.ix.Common(j.k, f.pre) {
+			return false
+		}
+	}
+	return true
+}
+
+// recordDeferred adds a deferred ref for job j at [start, end), with the
+// sets whose prefilter let it pass.
+func (s *Scanner) recordDeferred(j *job, start, end int64) {
+	ds0 := len(s.deferSets)
+	for _, f := range s.jobFPs[j.fp0:j.fp] {
+		if f.pass {
+			s.deferSets = append(s.deferSets, uint16(f.set))
+		}
+	}
+	s.refs = append(s.refs, ref{kind: j.k, start: start, end: end, deferred: true, ds0: int32(ds0), ds1: int32(len(s.deferSets))})
+	s.deferred++
+}
+
+// needed reports whether the deferred ref r must be looked up: a record
+// near it may need it. That is when an identifying lookup of the segment
+// found something within reach of it (identStarts), when the decider
+// tracks records and r is near the segment's start (they have hits from
+// the segments before), or when r is carried to the next segment (at or
+// after tail) — the records keepWeak could keep its hits for.
+func (s *Scanner) needed(r *ref, segStart, tail int64) bool {
+	reach := 16 * int64(s.m.opts.Window)
+	if r.start >= tail || len(s.dec.states) > 0 && r.start < segStart+reach {
+		return true
+	}
+	i, _ := slices.BinarySearch(s.identStarts, r.start-reach)
+	return i < len(s.identStarts) && s.identStarts[i] <= r.end+reach
+}
+
+// resolve looks the deferred ref r up, now, in the buffer of its segment.
+func (s *Scanner) resolve(buf []byte, base int64, r *ref) {
+	r.deferred = false
+	s.resolved++
+	norm, err := fingerprints.AppendNormalized(s.norm[:0], r.kind, buf[r.start-base:r.end-base])
+	s.norm = norm
+	if err != nil {
+		return // cannot be: it normalized when it was queued
+	}
+	e := s.entryOf(r.kind)
+	r.hits, r.strong = e.hits, e.strong
 }
 
 // record adds the hits of a candidate's lookup at [start, end), as one

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/iotest"
 
+	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/matcher/corpus"
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
@@ -146,7 +147,90 @@ func TestFastPathsBigSet(t *testing.T) {
 	if fast.bigWeak == 0 {
 		t.Fatal("no weak value shared by more than 64 records met: the test proves nothing")
 	}
-	t.Logf("%d findings, %d weak values searched", found, fast.bigWeak)
+	// Common weak values were deferred; those near the leaks' records
+	// were looked up after all, those among strangers never.
+	if fast.deferred == 0 || fast.resolved == 0 || fast.resolved >= fast.deferred {
+		t.Fatalf("%d weak lookups deferred, %d made after all: want some of each, and some never made", fast.deferred, fast.resolved)
+	}
+	t.Logf("%d findings, %d weak values searched, %d weak lookups deferred, %d of them made", found, fast.bigWeak, fast.deferred, fast.resolved)
+	deferredAcrossSegments(t, m, set)
+}
+
+// deferredAcrossSegments: a record's common postal code and its phone,
+// a few hundred bytes apart, on either side of the first segment's end
+// or near it (the postal code carried to the next segment, or met near its
+// start while the phone's record is tracked), in either order, on a row
+// and in prose. Each must be found with both fields, as the reference
+// finds it, though the postal code's lookup was deferred.
+func deferredAcrossSegments(t *testing.T, m *Matcher, set []corpus.Person) {
+	fast, ref := m.NewScanner(), referenceScanner(m)
+	var people []corpus.Person
+	for _, p := range set {
+		norm, err := fingerprints.Normalize(fingerprints.Postal, p.Postal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.sets[0].ix.Common(fingerprints.Postal, fast.pres[0].Pre(fingerprints.Postal, []byte(norm))) {
+			people = append(people, p)
+			if len(people) == 4 {
+				break
+			}
+		}
+	}
+	if len(people) < 4 {
+		t.Fatalf("only %d people of the set have a common postal code", len(people))
+	}
+	filler := strings.Repeat("人の集まる場所には話が生まれる。", 12) // 480 bytes, no candidate
+	shapes := []func(p corpus.Person) (string, string){
+		func(p corpus.Person) (string, string) {
+			return "郵便番号 " + p.Postal + "\n", "電話 " + p.Phone + "\n"
+		},
+		func(p corpus.Person) (string, string) { return "電話 " + p.Phone + "\n", "〒" + p.Postal + "\n" },
+		func(p corpus.Person) (string, string) {
+			return "no,postal,note,memo\n1," + p.Postal + ",x,", "y," + p.Phone + "\n"
+		},
+	}
+	runs := 0
+	// The first segment ends at a line break a little before segSize -
+	// margin when the input comes in pieces (decoding), or segSize when
+	// it comes whole: around both.
+	var backs []int
+	for _, end := range []int{segSize - margin, segSize} {
+		for _, d := range []int{5000, 4100, 3000, 800, 300, 260, 220, 180, 140, 100, 60, 20, -20, -100, -400, -2000} {
+			backs = append(backs, segSize-end+d)
+		}
+	}
+	for _, back := range backs {
+		for si, shape := range shapes {
+			p := people[(runs)%len(people)]
+			first, second := shape(p)
+			pad := segSize - back
+			var b strings.Builder
+			for b.Len() < pad-64 {
+				b.WriteString("nothing to see here, move along\n")
+			}
+			b.WriteString(first)
+			if si < 2 {
+				b.WriteString(filler[:120])
+				b.WriteString("\n")
+			}
+			b.WriteString(second)
+			b.WriteString("\n")
+			// More text after, so that the first segment ends near pad.
+			for range 2 * margin / 32 {
+				b.WriteString("nothing to see here, move along\n")
+			}
+			name := fmt.Sprintf("deferred-%d-%d", back, si)
+			fs := scanBoth(t, fast, ref, name, []byte(b.String()))
+			if len(fs) != 1 || fs[0].Ref != p.Ref || !slices.Contains(fs[0].Fields, "postal") || !slices.Contains(fs[0].Fields, "phone") {
+				t.Errorf("%s: found %v, want %s with phone and postal", name, fs, p.Ref)
+			}
+			runs++
+		}
+	}
+	if fast.deferred == 0 || fast.resolved == 0 {
+		t.Fatalf("%d lookups deferred, %d made: the test proves nothing", fast.deferred, fast.resolved)
+	}
 }
 
 // TestIDChunks: ids found by the chunked search, including at chunk edges
