@@ -1048,10 +1048,11 @@ func (s *Scanner) recordDeferred(j *job, start, end int64) {
 // found something within reach of it (identStarts), when the decider
 // tracks records and r is near the segment's start (they have hits from
 // the segments before), or when r is carried to the next segment (at or
-// after tail) — the records keepWeak could keep its hits for.
+// after tail, unless the segment is the document's last) — the records
+// keepWeak could keep its hits for.
 func (s *Scanner) needed(r *ref, segStart, tail int64) bool {
 	reach := 16 * int64(s.m.opts.Window)
-	if r.start >= tail || len(s.dec.states) > 0 && r.start < segStart+reach {
+	if r.start >= tail && !s.eof || len(s.dec.states) > 0 && r.start < segStart+reach {
 		return true
 	}
 	i, _ := slices.BinarySearch(s.identStarts, r.start-reach)

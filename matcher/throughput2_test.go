@@ -324,3 +324,46 @@ func TestRadixSortByKey(t *testing.T) {
 		}
 	}
 }
+
+// TestCommonWeakValuesNotDeferred: a weak field marked strong reports its
+// records alone, so its lookups are never deferred, however common the
+// value; the same set with the field not strong defers them and reports
+// nothing for the value alone.
+func TestCommonWeakValuesNotDeferred(t *testing.T) {
+	csv := func() io.Reader {
+		var b strings.Builder
+		b.WriteString("ref,phone,birthdate\n")
+		for i := range 2 * maxWindowHits {
+			fmt.Fprintf(&b, "r%02d,090-1111-%04d,1977-07-07\n", i, i)
+		}
+		return strings.NewReader(b.String())
+	}
+	const text = "生年月日 1977/07/07 のみ。"
+	strong := loadMatcher(t, csv(), "ref=ref,phone=phone,birthdate=birthdate:strong", "strong")
+	sc := strong.NewScanner()
+	fs, err := sc.Scan(context.Background(), Input{Source: "t", R: strings.NewReader(text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2*maxWindowHits || sc.deferred != 0 {
+		t.Errorf("strong birthdate: %d records reported, %d lookups deferred; want %d and 0", len(fs), sc.deferred, 2*maxWindowHits)
+	}
+	weak := loadMatcher(t, csv(), "ref=ref,phone=phone,birthdate=birthdate", "weak")
+	sc = weak.NewScanner()
+	fs, err = sc.Scan(context.Background(), Input{Source: "t", R: strings.NewReader(text)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 0 || sc.deferred != 1 || sc.resolved != 0 {
+		t.Errorf("weak birthdate: %d records reported, %d lookups deferred, %d made; want 0, 1, 0", len(fs), sc.deferred, sc.resolved)
+	}
+	// With a record's phone near it, the value is looked up after all
+	// and corroborates that record alone.
+	fs, err = sc.Scan(context.Background(), Input{Source: "t", R: strings.NewReader(text + " 電話 090-1111-0003")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 1 || fs[0].Ref != "r03" || strings.Join(fs[0].Fields, ",") != "birthdate,phone" || sc.resolved == 0 {
+		t.Errorf("weak birthdate near a phone: %v (%d made), want r03 with birthdate and phone", fs, sc.resolved)
+	}
+}
