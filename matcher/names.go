@@ -37,8 +37,17 @@ const (
 )
 
 func scriptOf(r rune) script {
+	if r < 0x80 { // most of a row: no table lookups
+		switch {
+		case r == ' ':
+			return scSpace
+		case isASCIILetter(byte(r)):
+			return scLatin
+		}
+		return scOther
+	}
 	switch {
-	case r == ' ' || r == '\u3000':
+	case r == '\u3000':
 		return scSpace
 	case r >= 0x3041 && r <= 0x309F:
 		return scHira

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // sharedWeakCSV is a set of 40 records that all share one postal code
@@ -65,5 +66,31 @@ func TestPairsFindNameWithSharedWeakValue(t *testing.T) {
 	}
 	if fast.Stats().Filtered == 0 {
 		t.Error("no pair was turned away by the prefilter: the strangers' pairs were not even tried")
+	}
+}
+
+// TestScriptOf checks scriptOf, with its fast paths, against its
+// definition for every character up to U+2FFFF.
+func TestScriptOf(t *testing.T) {
+	want := func(r rune) script {
+		switch {
+		case r == ' ' || r == '\u3000':
+			return scSpace
+		case r >= 0x3041 && r <= 0x309F:
+			return scHira
+		case r >= 0x30A1 && r <= 0x30FF || r >= 0xFF66 && r <= 0xFF9F:
+			return scKata
+		case r == '々' || r == '〆' || unicode.Is(unicode.Han, r):
+			return scHan
+		case r >= 'A' && r <= 'Z', r >= 'a' && r <= 'z', r >= 'Ａ' && r <= 'Ｚ', r >= 'ａ' && r <= 'ｚ',
+			r >= 0xC0 && r <= 0x24F && unicode.IsLetter(r):
+			return scLatin
+		}
+		return scOther
+	}
+	for r := rune(0); r <= 0x2FFFF; r++ {
+		if got, w := scriptOf(r), want(r); got != w {
+			t.Fatalf("scriptOf(%U) = %d, want %d", r, got, w)
+		}
 	}
 }
