@@ -3,6 +3,8 @@ package matcher
 import (
 	"bytes"
 	"cmp"
+	"regexp"
+	"regexp/syntax"
 	"slices"
 	"unicode/utf8"
 
@@ -573,13 +575,77 @@ func (s *Scanner) searchIDs(buf []byte, si, lo, hi int) {
 			return
 		}
 	}
-	for _, loc := range set.idRe.FindAllIndex(text, -1) {
+	s.idLocs = findIDs(s.idLocs[:0], set, text)
+	for _, loc := range s.idLocs {
 		a, b := lo+loc[0], lo+loc[1]
 		if !ident {
 			a, b = lo+s.foldMap[loc[0]], lo+s.foldMap[loc[1]]
 		}
 		c.matches = append(c.matches, [2]int{a, b})
 	}
+}
+
+// findIDs appends to dst the matches of set's id pattern in text, as
+// idRe.FindAllIndex finds them. With an anchored pattern (idAt) it tries
+// the places where the literal prefix stands, which every match starts
+// with: the first that matches is where the unanchored search would find
+// its leftmost match, and the next search starts after it, as that one's
+// does. Without empty-width assertions the anchored pattern cannot tell
+// text[i:] from the text around it.
+func findIDs(dst [][2]int, set *matcherSet, text []byte) [][2]int {
+	if set.idAt == nil {
+		for _, loc := range set.idRe.FindAllIndex(text, -1) {
+			dst = append(dst, [2]int{loc[0], loc[1]})
+		}
+		return dst
+	}
+	for i := 0; i < len(text); {
+		j := bytes.Index(text[i:], set.idLit)
+		if j < 0 {
+			break
+		}
+		i += j
+		if loc := set.idAt.FindIndex(text[i:]); loc != nil {
+			dst = append(dst, [2]int{i, i + loc[1]})
+			i += max(loc[1], 1)
+			continue
+		}
+		i++
+	}
+	return dst
+}
+
+// anchoredID returns pattern anchored at the start of its input, or nil
+// when the fast search cannot use it: no literal prefix, or an
+// empty-width assertion (^, $, \b, \B, \A, \z), whose answer depends on
+// the text around a match.
+func anchoredID(pattern, lit string) *regexp.Regexp {
+	if lit == "" {
+		return nil
+	}
+	re, err := syntax.Parse(pattern, syntax.Perl)
+	if err != nil || hasEmptyWidth(re) {
+		return nil
+	}
+	at, err := regexp.Compile(`^(?:` + pattern + `)`)
+	if err != nil {
+		return nil
+	}
+	return at
+}
+
+func hasEmptyWidth(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
+		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return true
+	}
+	for _, sub := range re.Sub {
+		if hasEmptyWidth(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasFullWidthASCII reports whether b holds a full-width ASCII character

@@ -57,6 +57,10 @@ type matcherSet struct {
 	idRe    *regexp.Regexp
 	idLit   []byte // the literal prefix every match of idRe starts with, if any
 	idLitFW []byte // idLit's first byte in full width, if it has one
+	// idAt is idRe anchored at the start of its input, when idLit is
+	// not empty and the pattern has no empty-width assertion (see
+	// findIDs); nil otherwise.
+	idAt    *regexp.Regexp
 	hasKind [16]bool
 	costly  bool // see Set.Costly
 	// deferOK[k]: a lookup of the weak kind k whose value is common in
@@ -87,6 +91,7 @@ func New(sets []Set, opts Options) (*Matcher, error) {
 			ms.idRe = re
 			lit, _ := re.LiteralPrefix()
 			ms.idLit = []byte(lit)
+			ms.idAt = anchoredID(meta.IDPattern, lit)
 			if len(lit) > 0 && lit[0] >= 0x21 && lit[0] <= 0x7E {
 				ms.idLitFW = utf8.AppendRune(nil, rune(lit[0])-0x21+0xFF01)
 			}

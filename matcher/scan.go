@@ -64,6 +64,7 @@ type Scanner struct {
 	rowIs   bool
 	fold    []byte
 	foldMap []int
+	idLocs  [][2]int // searchIDs' buffer
 	// idChunks[i] is the id matches of set i around the last runs.
 	idChunks []idChunk
 	pending  []ref // weak values near a segment's end, for the next

@@ -262,3 +262,40 @@ func TestCostlySet(t *testing.T) {
 		t.Error("Mentions misses a costly set's name")
 	}
 }
+
+// TestFindIDs: the search from the literal prefix finds what
+// FindAllIndex finds, on random texts, for patterns with a prefix; a
+// pattern with an empty-width assertion or no prefix is not anchored.
+func TestFindIDs(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"C", "CC", "CUST-", "0", "12", "345", "-", " ", "x", "c", "Ｃ", "\n", "C0001234", "CUST-123456"}
+	anchored := 0
+	for _, pattern := range []string{`C[0-9]{8}`, `C[0-9]{4,8}`, `CUST-[0-9]{6}`, `C[0-9]+?`, `C(?:[0-9]{3}|[0-9]{2}-[0-9])`, `CC?[0-9]{2}`, `C[0-9]{4}\b`, `\bC[0-9]{4}`, `(?i)c[0-9]{4}`, `[A-Z][0-9]{4}`} {
+		re := regexp.MustCompile(pattern)
+		lit, _ := re.LiteralPrefix()
+		set := &matcherSet{idRe: re, idLit: []byte(lit), idAt: anchoredID(pattern, lit)}
+		if want := lit != "" && !strings.Contains(pattern, `\b`); (set.idAt != nil) != want {
+			t.Errorf("%s: anchored %v, want %v", pattern, set.idAt != nil, want)
+		}
+		if set.idAt != nil {
+			anchored++
+		}
+		for range 3000 {
+			var b strings.Builder
+			for n := r.IntN(30); n > 0; n-- {
+				b.WriteString(pieces[r.IntN(len(pieces))])
+			}
+			text := []byte(b.String())
+			var want [][2]int
+			for _, loc := range re.FindAllIndex(text, -1) {
+				want = append(want, [2]int{loc[0], loc[1]})
+			}
+			if got := findIDs(nil, set, text); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s on %q: %v, FindAllIndex %v", pattern, text, got, want)
+			}
+		}
+	}
+	if anchored < 6 {
+		t.Fatalf("only %d patterns anchored", anchored)
+	}
+}
