@@ -74,6 +74,7 @@ func BenchmarkScanMixed(b *testing.B) {
 	mb := float64(st.Bytes) / 1e6
 	b.ReportMetric(float64(st.Candidates)/mb, "candidates/MB")
 	b.ReportMetric(float64(st.Lookups)/mb, "lookups/MB")
+	b.ReportMetric(float64(st.Deferred)/mb, "deferred/MB")
 	// The corpus holds no record of the set: every report is a false one.
 	b.ReportMetric(float64(found), "false-reports")
 }

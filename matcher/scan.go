@@ -136,8 +136,12 @@ type Stats struct {
 	Candidates int64 // candidate values tried
 	Lookups    int64 // fingerprints computed and looked up
 	Filtered   int64 // lookups the prefilter spared
-	Hits       int64 // field hits
-	Refs       int64 // lookups with hits, before their records are sorted out
+	// Deferred counts the lookups of weak values common in the sets
+	// (fingerprints.Index.Common) that no record near them needed: put
+	// off, and never made.
+	Deferred int64
+	Hits     int64 // field hits
+	Refs     int64 // lookups with hits, before their records are sorted out
 }
 
 // ref is the hits of one candidate, not yet expanded.
@@ -391,6 +395,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		}
 		if r.deferred {
 			if !s.needed(r, base+int64(lo), tail) {
+				s.stats.Deferred++
 				continue // no record near it could use its hits
 			}
 			s.resolve(buf, base, r)

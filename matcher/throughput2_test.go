@@ -354,8 +354,8 @@ func TestCommonWeakValuesNotDeferred(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(fs) != 0 || sc.deferred != 1 || sc.resolved != 0 {
-		t.Errorf("weak birthdate: %d records reported, %d lookups deferred, %d made; want 0, 1, 0", len(fs), sc.deferred, sc.resolved)
+	if len(fs) != 0 || sc.deferred != 1 || sc.resolved != 0 || sc.Stats().Deferred != 1 {
+		t.Errorf("weak birthdate: %d records reported, %d lookups deferred, %d made, Stats.Deferred %d; want 0, 1, 0, 1", len(fs), sc.deferred, sc.resolved, sc.Stats().Deferred)
 	}
 	// With a record's phone near it, the value is looked up after all
 	// and corroborates that record alone.

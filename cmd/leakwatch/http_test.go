@@ -197,6 +197,7 @@ func TestDaemonHTTP(t *testing.T) {
 		`leakwatch_matcher_candidates_total`:                                      5,
 		`leakwatch_matcher_lookups_total`:                                         5,
 		`leakwatch_matcher_prefiltered_total`:                                     1,
+		`leakwatch_matcher_deferred_total`:                                        0,
 		`leakwatch_matcher_hits_total`:                                            4,
 		`leakwatch_findings_total`:                                                1,
 		`leakwatch_findings_new_total`:                                            1,

@@ -68,6 +68,7 @@ type pipelineStats struct {
 	documents, unreadable, refused         atomic.Int64
 	bytes, candidates, lookups, hits       atomic.Int64
 	filtered                               atomic.Int64
+	deferred                               atomic.Int64
 	findings, findingsNew, queued, reloads atomic.Int64
 	reloadFailures                         atomic.Int64
 }
@@ -195,6 +196,7 @@ func (p *pipeline) HandleDocument(ctx context.Context, d crawler.Document) error
 	p.stats.candidates.Add(after.Candidates - before.Candidates)
 	p.stats.lookups.Add(after.Lookups - before.Lookups)
 	p.stats.filtered.Add(after.Filtered - before.Filtered)
+	p.stats.deferred.Add(after.Deferred - before.Deferred)
 	p.stats.hits.Add(after.Hits - before.Hits)
 	if err != nil {
 		p.stats.unreadable.Add(1)
