@@ -367,3 +367,41 @@ func TestCommonWeakValuesNotDeferred(t *testing.T) {
 		t.Errorf("weak birthdate near a phone: %v (%d made), want r03 with birthdate and phone", fs, sc.resolved)
 	}
 }
+
+// FuzzFastPathsCommonWeak compares the fast paths with the reference on
+// arbitrary text, with a set whose postal codes and birthdates are
+// common (each shared by more than maxWindowHits records), so that their
+// lookups are deferred (see needed), and whose records have pairs.
+func FuzzFastPathsCommonWeak(f *testing.F) {
+	var b strings.Builder
+	b.WriteString("ref,name,birthdate,phone,postal\n")
+	names := []string{"山田 太郎", "佐藤 花子", "鈴木 一郎", "高橋 美咲"}
+	for i := range 6 * (maxWindowHits + 2) { // 6 postal codes, 6 birthdates
+		fmt.Fprintf(&b, "r%02d,%s,19%02d-0%d-1%d,090-2222-%04d,10%d-000%d\n", i, names[i%4], 80+i%2, 1+i%3, i%2, i, i%3, i%2)
+	}
+	m := loadMatcher(f, strings.NewReader(b.String()), "ref=ref,name=name,birthdate=birthdate,phone=phone,postal=postal", "common")
+	for _, s := range []string{
+		"山田 太郎,1980-01-10,090-2222-0000,100-0000",
+		"〒101-0001 佐藤花子様 電話 090-2222-0001",
+		"no,name,postal,note\n1,鈴木 一郎,102-0000,x\n2,高橋 美咲,100-0001,y\n",
+		"生年月日 1981-02-11 のみ。電話 090-2222-0013\n",
+		"100-0000 101-0001 1980/01/10 昭和56年2月11日",
+	} {
+		f.Add(s)
+	}
+	fast, ref := m.NewScanner(), referenceScanner(m)
+	if _, err := fast.Scan(context.Background(), Input{Source: "f", R: strings.NewReader("100-0000 1980-01-10")}); err != nil || fast.deferred != 2 {
+		f.Fatalf("the set's postal codes and birthdates are not common: %d lookups deferred (%v)", fast.deferred, err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if len(text) > 1<<16 {
+			return
+		}
+		ctx := context.Background()
+		got, err1 := fast.Scan(ctx, Input{Source: "f", R: strings.NewReader(text)})
+		want, err2 := ref.Scan(ctx, Input{Source: "f", R: strings.NewReader(text)})
+		if fmt.Sprint(err1) != fmt.Sprint(err2) || !reflect.DeepEqual(got, want) {
+			t.Fatalf("fast paths found\n%v (%v)\nthe reference\n%v (%v)", got, err1, want, err2)
+		}
+	})
+}
