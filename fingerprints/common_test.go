@@ -1,7 +1,6 @@
 package fingerprints
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,28 +27,15 @@ func TestCommonWeakValues(t *testing.T) {
 	for i := range 200 {
 		add(fmt.Sprintf("19%02d-%02d-%02d", 30+i%60, 1+i%12, 1+i%28), fmt.Sprintf("2%02d-%04d", i%100, i))
 	}
-	_, err := Load(context.Background(), st, key, strings.NewReader(b.String()), LoadOptions{
-		Name: "s", Source: "s.csv", Schema: mustSchema(t, "ref=ref,phone=phone,birthdate=birthdate,postal=postal"),
+	_, err := loadString(t, st, key, "s", "s.csv", b.String(), func(o *LoadOptions) {
+		o.Schema = mustSchema(t, "ref=ref,phone=phone,birthdate=birthdate,postal=postal")
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := BuildIndex(context.Background(), st, "s")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fpr, err := key.ForSet(ix.Meta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pre := fpr.NewHasher().(PreHasher)
-	common := func(k Kind, v string) bool {
-		norm, err := Normalize(k, v)
-		if err != nil {
-			t.Fatalf("%s %q: %v", k, v, err)
-		}
-		return ix.Common(k, pre.Pre(k, []byte(norm)))
-	}
+	ix, h := indexed(t, st, key, "s")
+	pre := h.(PreHasher)
+	common := func(k Kind, v string) bool { return ix.Common(k, preOf(t, pre, k, v)) }
 	for _, c := range []struct {
 		k    Kind
 		v    string

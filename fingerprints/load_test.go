@@ -51,6 +51,21 @@ func loadString(t testing.TB, st store.Store, key *Key, name, source, body strin
 	return Load(context.Background(), st, key, strings.NewReader(body), opts)
 }
 
+// indexed builds the index of set name and returns it with a hasher of
+// the set's keyed fingerprints.
+func indexed(t testing.TB, st store.Store, key *Key, name string) (*Index, Hasher) {
+	t.Helper()
+	ix, err := BuildIndex(context.Background(), st, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fpr, err := key.ForSet(ix.Meta())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix, fpr.NewHasher()
+}
+
 func TestLoadCSVAndIndex(t *testing.T) {
 	st, key := openBolt(t), testKey(t)
 	res, err := loadString(t, st, key, "customers", "customers.csv", testHeader+strings.Join(testRows, ""), nil)
@@ -64,15 +79,7 @@ func TestLoadCSVAndIndex(t *testing.T) {
 	if m.Fields[7].Count != 1 || !m.Fields[7].Strong || m.Fields[7].Kind != "mynumber" {
 		t.Fatalf("mynumber field: %+v", m.Fields[7])
 	}
-	ix, err := BuildIndex(context.Background(), st, "customers")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fpr, err := key.ForSet(ix.Meta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := fpr.NewHasher()
+	ix, h := indexed(t, st, key, "customers")
 	// Values written differently from the file still find their record.
 	probes := []struct {
 		kind Kind

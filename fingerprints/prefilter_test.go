@@ -31,25 +31,12 @@ func TestPrefilterPassesEveryLoadedValue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix, err := BuildIndex(context.Background(), st, "s")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix, h := indexed(t, st, key, "s")
 	if !ix.HasPrefilter() {
 		t.Fatal("a keyed load made no prefilter")
 	}
-	fpr, err := key.ForSet(ix.Meta())
-	if err != nil {
-		t.Fatal(err)
-	}
-	pre := fpr.NewHasher().(PreHasher)
-	may := func(k Kind, v string) bool {
-		norm, err := Normalize(k, v)
-		if err != nil {
-			t.Fatalf("%s %q: %v", k, v, err)
-		}
-		return ix.MayHave(k, pre.Pre(k, []byte(norm)))
-	}
+	pre := h.(PreHasher)
+	may := func(k Kind, v string) bool { return ix.MayHave(k, preOf(t, pre, k, v)) }
 	for i := 0; i < n; i++ {
 		if !may(Phone, phone(i)) || !may(Email, strings.ToUpper(email(i))) || !may(Birthdate, strings.ReplaceAll(birth(i), "-", "/")) {
 			t.Fatalf("record %d: a value of the set was turned away", i)
@@ -144,4 +131,14 @@ func TestChunkPrefilterRoundTrip(t *testing.T) {
 	if _, err := decodeChunk(c[:len(c)-1], func([]byte, []Field) error { return nil }); err == nil {
 		t.Fatal("a truncated LWR2 chunk was accepted")
 	}
+}
+
+// preOf returns the prefilter value of v, normalized as kind k.
+func preOf(t testing.TB, pre PreHasher, k Kind, v string) uint32 {
+	t.Helper()
+	norm, err := Normalize(k, v)
+	if err != nil {
+		t.Fatalf("%s %q: %v", k, v, err)
+	}
+	return pre.Pre(k, []byte(norm))
 }
