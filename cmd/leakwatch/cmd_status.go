@@ -293,12 +293,30 @@ func printFleetStatus(e *env, s *fleetStatus) {
 		return d.String() + " ago"
 	}
 	fmt.Fprintf(e.stdout, "store:    %s\n", s.Store)
-	fmt.Fprintf(e.stdout, "workers:  %d alive\n", len(s.Workers))
+	// A worker that missed two beats is listed as silent until its
+	// record expires (heartbeatTTL): killed, frozen or cut off.
+	silent := func(w workerBeat) bool { return s.Generated.Sub(w.LastBeat) > 2*heartbeatEvery }
+	nSilent := 0
+	for _, w := range s.Workers {
+		if silent(w) {
+			nSilent++
+		}
+	}
+	if nSilent > 0 {
+		fmt.Fprintf(e.stdout, "workers:  %d alive, %d silent (no beat for %s; listed until %s after their last)\n",
+			len(s.Workers)-nSilent, nSilent, 2*heartbeatEvery, heartbeatTTL)
+	} else {
+		fmt.Fprintf(e.stdout, "workers:  %d alive\n", len(s.Workers))
+	}
 	if len(s.Workers) > 0 {
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "  WORKER\tSTARTED\tLAST BEAT\tSOURCES")
+		fmt.Fprintln(tw, "  WORKER\tSTARTED\tLAST BEAT\tSOURCES\tSTATE")
 		for _, w := range s.Workers {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", w.ID, ago(w.Started), ago(w.LastBeat), w.Sources)
+			state := "alive"
+			if silent(w) {
+				state = "silent"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", w.ID, ago(w.Started), ago(w.LastBeat), w.Sources, state)
 		}
 		tw.Flush()
 	}

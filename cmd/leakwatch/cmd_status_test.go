@@ -51,7 +51,8 @@ func TestStatusOfAnEmbeddedStore(t *testing.T) {
 		}
 	}
 
-	// A current heartbeat is a worker alive; a stale one is not.
+	// A current heartbeat is a worker alive; one that missed two beats is
+	// silent, listed until it expires; an expired one is not listed.
 	st, err := store.OpenBolt(filepath.Join(data, "leakwatch.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,9 @@ func TestStatusOfAnEmbeddedStore(t *testing.T) {
 	live.LastBeat = time.Now()
 	stale := newWorkerBeat(time.Now().Add(-time.Hour), 1)
 	stale.LastBeat = time.Now().Add(-2 * heartbeatTTL)
-	for _, w := range []workerBeat{live, stale} {
+	quiet := newWorkerBeat(time.Now().Add(-time.Hour), 1)
+	quiet.LastBeat = time.Now().Add(-(2*heartbeatEvery + heartbeatTTL) / 2)
+	for _, w := range []workerBeat{live, stale, quiet} {
 		b, _ := json.Marshal(w)
 		if err := st.Put(ctx, bucketWorkers, w.ID, b, 0); err != nil {
 			t.Fatal(err)
@@ -69,7 +72,16 @@ func TestStatusOfAnEmbeddedStore(t *testing.T) {
 	}
 	st.Close()
 	out, _ = f.lw.run(0, "status", "--data", data)
-	if !strings.Contains(out, "workers:  1 alive") || !strings.Contains(out, live.ID) || strings.Contains(out, stale.ID) {
-		t.Errorf("status with a live and a stale heartbeat:\n%s", out)
+	lineOf := func(id string) string {
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, id) {
+				return l
+			}
+		}
+		return ""
+	}
+	if !strings.Contains(out, "workers:  1 alive, 1 silent") || !strings.HasSuffix(lineOf(live.ID), " alive") ||
+		!strings.HasSuffix(lineOf(quiet.ID), " silent") || strings.Contains(out, stale.ID) {
+		t.Errorf("status with a live, a silent and an expired heartbeat:\n%s", out)
 	}
 }
