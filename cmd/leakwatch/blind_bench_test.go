@@ -17,21 +17,19 @@ import (
 	"github.com/leakwatch/leakwatch/store"
 )
 
-// TestBlindScanThroughput measures `leakwatch scan` over examples/pastes
-// and over a benign corpus (corpus.Mixed: prose, logs and dumps of people
+// BenchmarkBlindScan measures `leakwatch scan` over examples/pastes and
+// over a benign corpus (corpus.Mixed: prose, logs and dumps of people
 // outside the set) with examples/customers.csv loaded keyed, and with the
-// same records loaded blind through a key service. It is the source of
-// the figures in docs/blind-loading.md. It runs only with
-// LEAKWATCH_BENCH_BLIND=1 (LEAKWATCH_BENCH_MB sets the benign corpus size,
-// default 16).
-func TestBlindScanThroughput(t *testing.T) {
-	if os.Getenv("LEAKWATCH_BENCH_BLIND") != "1" {
-		t.Skip("set LEAKWATCH_BENCH_BLIND=1 to measure")
-	}
+// same records loaded blind through a key service: one sub-benchmark per
+// corpus and set, reporting MB/s. It is the source of the figures in
+// docs/blind-loading.md, and runs in `make bench` (LEAKWATCH_BENCH_MB
+// sets the benign corpus size, default 16).
+func BenchmarkBlindScan(b *testing.B) {
 	mb := 16
 	if v, err := strconv.Atoi(os.Getenv("LEAKWATCH_BENCH_MB")); err == nil && v > 0 {
 		mb = v
 	}
+	t := b
 	dir := t.TempDir()
 	examples := filepath.Join("..", "..", "examples")
 	data, key, oprfKey := filepath.Join(dir, "data"), filepath.Join(dir, "key"), filepath.Join(dir, "oprf.key")
@@ -77,21 +75,21 @@ func TestBlindScanThroughput(t *testing.T) {
 		mixed = mixed[n:]
 	}
 
-	for _, c := range []struct{ name, path string }{{"examples/pastes", filepath.Join(examples, "pastes")}, {fmt.Sprintf("benign %d MB", mb), benign}} {
-		size := dirSize(t, c.path)
+	for _, c := range []struct{ name, path string }{{"pastes", filepath.Join(examples, "pastes")}, {fmt.Sprintf("benign-%dMB", mb), benign}} {
+		size := dirSize(b, c.path)
 		for _, set := range []string{"keyed", "blind"} {
-			best := time.Duration(1 << 62)
-			found := ""
-			for range 3 {
-				start := time.Now()
-				code := Main([]string{"scan", "--set", set, "--oprf-key", oprfKey, c.path}, strings.NewReader(""), io.Discard, &lastLine{&found},
-					func(k string) string { return l.env[k] })
-				if code != exitOK && code != exitFindings {
-					t.Fatalf("scan %s: exit %d: %s", set, code, found)
+			b.Run(c.name+"/"+set, func(b *testing.B) {
+				b.SetBytes(size)
+				found := ""
+				for b.Loop() {
+					code := Main([]string{"scan", "--set", set, "--oprf-key", oprfKey, c.path}, strings.NewReader(""), io.Discard, &lastLine{&found},
+						func(k string) string { return l.env[k] })
+					if code != exitOK && code != exitFindings {
+						b.Fatalf("scan %s: exit %d: %s", set, code, found)
+					}
 				}
-				best = min(best, time.Since(start))
-			}
-			t.Logf("%-16s %-6s set: %7.2f MB/s (%s for %.1f MB; %s)", c.name, set, float64(size)/1e6/best.Seconds(), best.Round(time.Millisecond), float64(size)/1e6, found)
+				b.Logf("%s", found)
+			})
 		}
 	}
 }
@@ -106,7 +104,7 @@ func (l *lastLine) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func dirSize(t *testing.T, dir string) int64 {
+func dirSize(t testing.TB, dir string) int64 {
 	var n int64
 	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
 		if err == nil && !fi.IsDir() {

@@ -215,9 +215,6 @@ func decodedStrings(body []byte) []byte {
 // every base64 field): none may be there; nor in the service's log or
 // store.
 func TestBlindLoadEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs processes")
-	}
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	set, others := corpus.Population(88, 60, 400)

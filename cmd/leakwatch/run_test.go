@@ -14,7 +14,7 @@ import (
 
 // lw runs the command in-process with its own streams and environment.
 type lw struct {
-	t   *testing.T
+	t   testing.TB
 	env map[string]string
 }
 
