@@ -146,13 +146,7 @@ func (ix *Index) MayHave(k Kind, v uint32) bool {
 	if !ix.withPre {
 		return true
 	}
-	var p *prefilter
-	switch {
-	case k == Pair:
-		p = ix.pairPre
-	case k.Valid():
-		p = ix.pre[k]
-	}
+	p := ix.prefilterOf(k)
 	return p != nil && p.mayHave(v)
 }
 

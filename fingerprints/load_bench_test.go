@@ -15,7 +15,7 @@ var benchKanaGiven = []string{"タロウ", "ハナコ", "イチロウ", "ミサ�
 
 // myNumber returns a valid 12-digit individual number built from i.
 func myNumber(i int) string {
-	d := fmt.Sprintf("%011d", 10000000000+i)
+	d := fmt.Sprintf("%011d", 10000000000+int64(i))
 	sum := 0
 	for n := 1; n <= 11; n++ {
 		p := int(d[11-n] - '0')

@@ -122,15 +122,29 @@ func newPrefilter(vals []uint32) *prefilter {
 	return p
 }
 
+// mayHave tests the eight bits of v without a branch between them. A
+// stranger's value misses on its first, second or third word about as
+// often as not, so a loop that stopped at the first miss would mispredict
+// once a probe; and since that branch waits on the block's load, the next
+// probe's load would wait behind it. Without it, the probes of a batch
+// (the matcher's flush) overlap their cache misses.
 func (p *prefilter) mayHave(v uint32) bool {
-	h := bloomMix(v)
-	b := &p.blocks[(h>>32)*uint64(len(p.blocks))>>32]
-	for i, salt := range bloomSalt {
-		if b[i]&(1<<((uint32(h)*salt)>>27)) == 0 {
-			return false
-		}
-	}
-	return true
+	b := p.block(v)
+	x := uint32(bloomMix(v))
+	miss := ^b[0] & (1 << ((x * bloomSalt[0]) >> 27))
+	miss |= ^b[1] & (1 << ((x * bloomSalt[1]) >> 27))
+	miss |= ^b[2] & (1 << ((x * bloomSalt[2]) >> 27))
+	miss |= ^b[3] & (1 << ((x * bloomSalt[3]) >> 27))
+	miss |= ^b[4] & (1 << ((x * bloomSalt[4]) >> 27))
+	miss |= ^b[5] & (1 << ((x * bloomSalt[5]) >> 27))
+	miss |= ^b[6] & (1 << ((x * bloomSalt[6]) >> 27))
+	miss |= ^b[7] & (1 << ((x * bloomSalt[7]) >> 27))
+	return miss == 0
+}
+
+// block returns the block v is probed in.
+func (p *prefilter) block(v uint32) *[8]uint32 {
+	return &p.blocks[(bloomMix(v)>>32)*uint64(len(p.blocks))>>32]
 }
 
 func (p *prefilter) bytes() int { return 32 * len(p.blocks) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,7 +37,12 @@ func TestPrefilterPassesEveryLoadedValue(t *testing.T) {
 		t.Fatal("a keyed load made no prefilter")
 	}
 	pre := h.(PreHasher)
-	may := func(k Kind, v string) bool { return ix.MayHave(k, preOf(t, pre, k, v)) }
+	may := func(k Kind, v string) bool {
+		// A prefetch changes nothing but the caches: the probe after
+		// it answers the same.
+		ix.Prefetch(k, preOf(t, pre, k, v))
+		return ix.MayHave(k, preOf(t, pre, k, v))
+	}
 	for i := 0; i < n; i++ {
 		if !may(Phone, phone(i)) || !may(Email, strings.ToUpper(email(i))) || !may(Birthdate, strings.ReplaceAll(birth(i), "-", "/")) {
 			t.Fatalf("record %d: a value of the set was turned away", i)
@@ -78,6 +84,11 @@ func TestIndexWithoutPrefilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Nothing to prefetch, for any kind, Pair or none: no panic.
+	for k := kindNone; k <= numKinds; k++ {
+		ix.Prefetch(k, 1)
+	}
+	ix.Prefetch(Pair, 1)
 	if ix.HasPrefilter() || !ix.MayHave(Phone, 1) || len(ix.Lookup(fpOf(7, 0).Key64())) != 1 {
 		t.Fatalf("an LWR1 set: prefilter %v, lookups must work unfiltered", ix.HasPrefilter())
 	}
@@ -141,4 +152,72 @@ func preOf(t testing.TB, pre PreHasher, k Kind, v string) uint32 {
 		t.Fatalf("%s %q: %v", k, v, err)
 	}
 	return pre.Pre(k, []byte(norm))
+}
+
+// TestPrefilterProbe checks the branchless probe against the plain
+// definition of a split block Bloom filter, on values loaded and not.
+func TestPrefilterProbe(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	vals := make([]uint32, 50_000)
+	for i := range vals {
+		vals[i] = r.Uint32()
+	}
+	p := newPrefilter(slices.Clone(vals))
+	plain := func(v uint32) bool {
+		h := bloomMix(v)
+		b := &p.blocks[(h>>32)*uint64(len(p.blocks))>>32]
+		for i, salt := range bloomSalt {
+			if b[i]&(1<<((uint32(h)*salt)>>27)) == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for _, v := range vals {
+		if !p.mayHave(v) {
+			t.Fatalf("loaded value %#x does not pass", v)
+		}
+	}
+	pass := 0
+	for range 1_000_000 {
+		v := r.Uint32()
+		got := p.mayHave(v)
+		if got != plain(v) {
+			t.Fatalf("mayHave(%#x) = %v, the plain probe says %v", v, got, !got)
+		}
+		if got {
+			pass++
+		}
+	}
+	// 12 bits a value: well under 2% of strangers pass.
+	if pass == 0 || pass > 20_000 {
+		t.Errorf("%d of 1,000,000 strangers pass", pass)
+	}
+}
+
+// BenchmarkPrefilterProbe probes a filter of a million values (1.5 MB,
+// as a kind's filter of a 1M-record set) in batches of 256, as the
+// matcher's flush does, with values almost all absent.
+func BenchmarkPrefilterProbe(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 4))
+	vals := make([]uint32, 1_000_000)
+	for i := range vals {
+		vals[i] = r.Uint32()
+	}
+	p := newPrefilter(vals)
+	probes := make([]uint32, 1<<16)
+	for i := range probes {
+		probes[i] = r.Uint32()
+	}
+	pass := make([]bool, 256)
+	b.ResetTimer()
+	n := 0
+	for b.Loop() {
+		batch := probes[n&(len(probes)-1)&^255:][:256]
+		for i, v := range batch {
+			pass[i] = p.mayHave(v)
+		}
+		n += 256
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/probe")
 }

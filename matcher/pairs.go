@@ -314,6 +314,7 @@ func (s *Scanner) lookupPairs(start, end int64) {
 			j.v1 = len(s.pairVals)
 			if p := s.pres[set]; p != nil && !s.reference {
 				j.pre, j.pass = p.Pre(fingerprints.Pair, s.pairVals[j.v0:j.v1]), false
+				s.m.sets[set].ix.Prefetch(fingerprints.Pair, j.pre)
 			}
 			s.pairJobs = append(s.pairJobs, j)
 		}

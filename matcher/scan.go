@@ -932,6 +932,9 @@ func (s *Scanner) newJob(k fingerprints.Kind, nlen int) int {
 		f := jobFP{set: si, job: len(s.jobs), pass: true}
 		if p := s.pres[si]; p != nil {
 			f.filter, f.pre = true, p.Pre(k, norm)
+			// Its cache miss proceeds while the next candidates are
+			// read; flush probes it.
+			s.m.sets[si].ix.Prefetch(k, f.pre)
 		}
 		s.jobFPs = append(s.jobFPs, f)
 	})
