@@ -117,7 +117,12 @@ func textOf(in Input) (io.Reader, func() error, error) {
 		}
 		_, enc, _ := fingerprints.LookupEncoding(name)
 		if name == "utf-8" {
-			text = transform.NewReader(br, unicode.BOMOverride(fastUTF8{unicode.UTF8.NewDecoder()}))
+			// The BOM is dropped here: x/text's BOMOverride copies what
+			// follows a UTF-8 BOM unchecked, invalid bytes and all.
+			if bom, _ := br.Peek(3); string(bom) == "\ufeff" {
+				br.Discard(3)
+			}
+			text = transform.NewReader(br, fastUTF8{unicode.UTF8.NewDecoder()})
 		} else {
 			text = transform.NewReader(br, enc.NewDecoder())
 		}
@@ -131,10 +136,12 @@ func textOf(in Input) (io.Reader, func() error, error) {
 	return text, func() error { return nil }, nil
 }
 
-// decoderOf returns a decoder from enc to UTF-8.
+// decoderOf returns a decoder from enc to UTF-8. x/net's charset names
+// UTF-8 encoding.Nop, which copies invalid bytes as they are: it gets the
+// UTF-8 decoder too, so that the scanner reads nothing but valid UTF-8.
 func decoderOf(enc encoding.Encoding) transform.Transformer {
-	if enc == unicode.UTF8 {
-		return fastUTF8{enc.NewDecoder()}
+	if enc == unicode.UTF8 || enc == encoding.Nop {
+		return fastUTF8{unicode.UTF8.NewDecoder()}
 	}
 	return enc.NewDecoder()
 }

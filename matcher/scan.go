@@ -242,9 +242,9 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 		s.bufAtLine = keep == 0 && s.bufAtLine || keep > 0 && buf[keep-1] == '\n'
 		// The runes before keep: segment counted them up to its last hit.
 		if c := s.counted; c.at > 0 && c.at <= keep {
-			runeBase = c.runes + int64(utf8.RuneCount(buf[c.at:keep]))
+			runeBase = c.runes + int64(runeCount(buf[c.at:keep]))
 		} else {
-			runeBase += int64(utf8.RuneCount(buf[:keep]))
+			runeBase += int64(runeCount(buf[:keep]))
 		}
 		base += int64(keep)
 		n := copy(buf, buf[keep:])
@@ -253,6 +253,27 @@ func (s *Scanner) scanText(ctx context.Context, text io.Reader, source string) (
 	}
 	s.buf = buf[:0]
 	return s.dec.findings(s.m, source), nil
+}
+
+// runeCount is utf8.RuneCount for valid UTF-8, which is all the scanner
+// reads: every input passes a decoder to UTF-8 that replaces what is not
+// valid (textOf; FuzzInputs checks it). Its characters are then its bytes
+// that do not continue one (10xxxxxx), counted eight at a time.
+// utf8.RuneCount decodes each character and, at the first one not ASCII,
+// copies the rest of its input into a string: it was 6% of the time of a
+// scan of CSV dumps, counting the characters before each segment's cut.
+func runeCount(b []byte) int {
+	n, i := len(b), 0
+	for ; i+8 <= len(b); i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		n -= bits.OnesCount64(x &^ (x << 1) & 0x8080808080808080)
+	}
+	for ; i < len(b); i++ {
+		if b[i]&0xC0 == 0x80 {
+			n--
+		}
+	}
+	return n
 }
 
 // cutPoint returns a place at or before i to cut buf: after a line break
@@ -442,7 +463,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 		h := &s.hits[i]
 		off := int(h.start - base)
 		if off > at {
-			runes += int64(utf8.RuneCount(buf[at:off]))
+			runes += int64(runeCount(buf[at:off]))
 			at = off
 		}
 		h.pos = runes

@@ -107,17 +107,44 @@ func FuzzScan(f *testing.F) {
 }
 
 // FuzzInputs feeds arbitrary bytes as HTML and JSON documents: extraction
-// must not panic or hang, whatever the markup.
+// must not panic or hang, whatever the markup. And the text the scanner
+// reads is valid UTF-8 whatever the bytes, the markup and the declared or
+// detected encoding: its character offsets (runeCount) count on it.
 func FuzzInputs(f *testing.F) {
 	f.Add([]byte("<table><tr><td>佐藤</td><td>花子</td></tr></table><script>x</script><a href='mailto:a@b.jp'>"))
 	f.Add([]byte(`{"a":["\u9234\u6728",1e3,{"b":null}]}` + "\n" + `{"c":"d"}`))
 	f.Add([]byte("\xef\xbb\xbf<html><meta charset=shift_jis>\x82\xa0</html>"))
+	f.Add([]byte("caf\xe9 \x80\xbf\xed\xa0\x80 \xe3\x81 &#xD800; &#1114112; {\"a\":\"\\udc00\"}"))
 	m := newTestMatcher(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, mt := range []string{MediaHTML, MediaJSON, ""} {
 			_, _ = m.Scan(context.Background(), Input{Source: "f", R: io.LimitReader(strings.NewReader(string(b)), 1<<20), MediaType: mt})
+			for _, cs := range []string{"", "utf-8", "shift_jis", "euc-jp", "iso-2022-jp", "windows-1252"} {
+				text, wait, err := textOf(Input{Source: "f", R: strings.NewReader(string(b)), MediaType: mt, Charset: cs})
+				if err != nil {
+					continue // binary, say
+				}
+				got, _ := io.ReadAll(text)
+				wait()
+				if !utf8.Valid(got) {
+					t.Fatalf("media %q, charset %q: the text is not valid UTF-8: %q", mt, cs, got)
+				}
+			}
 		}
 	})
+}
+
+// TestRuneCount: runeCount counts as utf8.RuneCount on valid UTF-8 of
+// every width, at every length and alignment.
+func TestRuneCount(t *testing.T) {
+	text := []byte(strings.Repeat("a丁目é𠮷ｱ,09０\n", 20))
+	for lo := 0; lo < 16; lo++ {
+		for hi := lo; hi <= len(text); hi++ {
+			if b := text[lo:hi]; utf8.Valid(b) && runeCount(b) != utf8.RuneCount(b) {
+				t.Fatalf("runeCount(%q) = %d, want %d", b, runeCount(b), utf8.RuneCount(b))
+			}
+		}
+	}
 }
 
 // TestWindowAcrossSegmentBoundary: two identifying fields of a record, one
