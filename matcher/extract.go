@@ -168,6 +168,7 @@ type run struct {
 	era        bool  // preceded by an era name or letter
 	plus       bool  // preceded by '+'
 	postal     bool  // preceded by 〒
+	glued      bool  // its first digit follows an ASCII letter that is no era
 }
 
 // features of a candidate span.
@@ -254,7 +255,7 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 				if st == r.start && en == r.end {
 					continue
 				}
-				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0}
+				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0, glued: r.glued && a == 0}
 				s.classify(buf, sub, st, en, base)
 			}
 		}
@@ -379,6 +380,10 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			}
 		}
 	}
+	// P0010001, C00396871, ORD20240101: the digits of a word, an id or
+	// a code, are no postal code and no date (an era letter alone, as in
+	// S60.1.2, is one of their own).
+	r.glued = !r.era && i > 0 && isASCIILetter(buf[i-1])
 	if hasSuffix(buf[:q], "〒") {
 		r.postal = true
 		p = q - len("〒")
@@ -437,7 +442,7 @@ func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 	dateShape := f.seps&sepDate != 0 || r.era ||
 		(f.ngroups == 3 && g[0] == 4 && g[1] <= 2 && g[2] <= 2 && f.seps&(sepSlash|sepDash|sepDot) != 0 && f.seps&(sepAddr|sepParen) == 0) ||
 		(f.ngroups == 1 && f.digits == 8 && f.seps == 0)
-	if dateShape && f.seps&sepAddr == 0 {
+	if dateShape && f.seps&sepAddr == 0 && !r.glued {
 		// A date is a birthdate or a date alike (one normalizer), so
 		// without birthdates in any set it is tried as a date at once.
 		if !s.m.hasKind[fingerprints.Birthdate] && !s.reference {
@@ -450,7 +455,7 @@ func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 13) {
 			s.lookup(fingerprints.Phone, span, start, end)
 		}
-		if f.digits == 7 && (r.postal || f.ngroups == 1 || (f.ngroups == 2 && g[0] == 3 && f.seps&^sepSpace == sepDash)) {
+		if f.digits == 7 && !r.glued && (r.postal || f.ngroups == 1 || (f.ngroups == 2 && g[0] == 3 && f.seps&^sepSpace == sepDash)) {
 			s.lookup(fingerprints.Postal, span, start, end)
 		}
 		if f.digits == 12 && (f.ngroups == 1 || (f.ngroups == 3 && g[0] == 4 && g[1] == 4)) {

@@ -105,6 +105,9 @@ func TestMatchShapes(t *testing.T) {
 		{"json", `{"user":{"name":"鈴木 一郎","tel":"080-9876-5432"}}`, MediaJSON, "c3:name+phone"},
 		{"json escapes", `{"n":"\u9234\u6728\u4e00\u90ce","t":"08098765432"}`, MediaJSON, "c3:name+phone"},
 		{"postal and address", "〒530-0001 大阪市北区梅田2-4-9", "", "c2:address+postal"},
+		{"glued postal after 〒", "山田 太郎 〒1000005", "", "c1:name+postal"},
+		{"era letter date", "山田 太郎 S60.1.2", "", "c1:birthdate+name"},
+		{"phone after TEL", "山田 太郎 TEL09012345678", "", "c1:name+phone"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
 		{"single phone", "call 090-1234-5678 now", "", ""},
@@ -112,6 +115,10 @@ func TestMatchShapes(t *testing.T) {
 		{"name alone", "山田太郎さんは元気です", "", ""},
 		{"too far apart", "山田太郎" + strings.Repeat("あ", 600) + "090-1234-5678", "", ""},
 		{"other person", "田中次郎 090-1234-5679 jiro@example.jp", "", ""},
+		// The digits of a code are no postal code and no date.
+		{"postal inside a code", "山田 太郎 P1000005", "", ""},
+		{"date inside a code", "山田 太郎 ORD19850102", "", ""},
+		{"date inside a code, dashed", "山田 太郎 LOT1985-01-02", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
