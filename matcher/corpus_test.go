@@ -142,9 +142,6 @@ func corpusRecallAndSilence(t *testing.T, setSize int) {
 // raised for a longer run: LEAKWATCH_SILENCE_SET=100000
 // LEAKWATCH_SILENCE_MB=4.
 func TestMixedCorpusSilence(t *testing.T) {
-	if testing.Short() {
-		t.Skip("loads a 20,000-record set")
-	}
 	n, mb := envInt("LEAKWATCH_SILENCE_SET", 20_000), envInt("LEAKWATCH_SILENCE_MB", 1)
 	set, others := corpus.Population(41, n, 5000)
 	m := corpusMatcher(t, set)
