@@ -119,7 +119,7 @@ func FuzzInputs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, mt := range []string{MediaHTML, MediaJSON, ""} {
 			_, _ = m.Scan(context.Background(), Input{Source: "f", R: io.LimitReader(strings.NewReader(string(b)), 1<<20), MediaType: mt})
-			for _, cs := range []string{"", "utf-8", "shift_jis", "euc-jp", "iso-2022-jp", "windows-1252"} {
+			for _, cs := range []string{"", "utf-8", "shift_jis", "euc-jp", "iso-2022-jp", "utf-16", "utf-16le", "windows-1252", "unicode-1-1-utf-8"} {
 				text, wait, err := textOf(Input{Source: "f", R: strings.NewReader(string(b)), MediaType: mt, Charset: cs})
 				if err != nil {
 					continue // binary, say
