@@ -165,6 +165,10 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 	if e == noEra && len(b) == 8 && allDigits(b) {
 		return atoi(b[:4]), atoi(b[4:6]), atoi(b[6:]), noEra, true
 	}
+	if e != noEra && len(b)-p == 6 && allDigits(b[p:]) {
+		// S600102, 昭和600102: the era, then YYMMDD.
+		return atoi(b[p : p+2]), atoi(b[p+2 : p+4]), atoi(b[p+4:]), e, true
+	}
 	var yn int
 	if e != noEra && bytes.HasPrefix(b[p:], []byte("元")) {
 		y, p = 1, p+len("元")

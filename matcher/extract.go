@@ -274,8 +274,8 @@ func shortNumber(buf []byte, i int) int {
 	for j < len(buf) && j-i < 7 && buf[j] >= '0' && buf[j] <= '9' {
 		j++
 	}
-	if j-i >= 7 || j == i {
-		return i
+	if j-i >= 7 || j == i || j-i == 6 && eraBefore(buf, i) {
+		return i // S600102, 昭和600102: an era date of six digits
 	}
 	if j < len(buf) {
 		switch c := buf[j]; {
@@ -391,6 +391,25 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	r.start = p
 	s.pieces = r.pieces
 	return r
+}
+
+// eraBefore reports whether an era name or an era letter standing alone
+// ends at buf[i].
+func eraBefore(buf []byte, i int) bool {
+	if i == 0 {
+		return false
+	}
+	switch c := buf[i-1]; {
+	case c >= 0x80:
+		for _, era := range eraNames {
+			if hasSuffix(buf[:i], era) {
+				return true
+			}
+		}
+	case c|0x20 == 's', c|0x20 == 'h', c|0x20 == 'r', c|0x20 == 't', c|0x20 == 'm':
+		return i < 2 || !isASCIILetter(buf[i-2])
+	}
+	return false
 }
 
 var eraNames = []string{"昭和", "平成", "令和", "大正", "明治", "㍼", "㍻", "㋿", "㍽", "㍾"}

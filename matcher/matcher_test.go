@@ -107,6 +107,9 @@ func TestMatchShapes(t *testing.T) {
 		{"postal and address", "〒530-0001 大阪市北区梅田2-4-9", "", "c2:address+postal"},
 		{"glued postal after 〒", "山田 太郎 〒1000005", "", "c1:name+postal"},
 		{"era letter date", "山田 太郎 S60.1.2", "", "c1:birthdate+name"},
+		{"compact era date", "山田 太郎 S600102 です", "", "c1:birthdate+name"},
+		{"compact era date in a row", "山田 太郎,S600102,x\n", "", "c1:birthdate+name"},
+		{"compact kanji era date", "山田太郎 昭和600102", "", "c1:birthdate+name"},
 		{"phone after TEL", "山田 太郎 TEL09012345678", "", "c1:name+phone"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
@@ -119,6 +122,7 @@ func TestMatchShapes(t *testing.T) {
 		{"postal inside a code", "山田 太郎 P1000005", "", ""},
 		{"date inside a code", "山田 太郎 ORD19850102", "", ""},
 		{"date inside a code, dashed", "山田 太郎 LOT1985-01-02", "", ""},
+		{"era letter inside a word", "山田 太郎 PS600102", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
