@@ -168,7 +168,7 @@ type run struct {
 	era        bool  // preceded by an era name or letter
 	plus       bool  // preceded by '+'
 	postal     bool  // preceded by 〒
-	glued      bool  // its first digit follows an ASCII letter that is no era
+	glued      bool  // its first digit follows a letter that is no era
 }
 
 // features of a candidate span.
@@ -371,19 +371,18 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			break
 		}
 	}
-	if !r.era && q > 0 {
-		switch buf[q-1] {
-		case 'S', 'H', 'R', 'T', 'M', 's', 'h', 'r', 't', 'm':
-			if q < 2 || !isASCIILetter(buf[q-2]) {
-				r.era = true
-				p = q - 1
-			}
+	if !r.era {
+		if n := eraLetterBefore(buf, q); n > 0 {
+			r.era = true
+			p = q - n
 		}
 	}
 	// P0010001, C00396871, ORD20240101: the digits of a word, an id or
 	// a code, are no postal code and no date (an era letter alone, as in
 	// S60.1.2, is one of their own).
-	r.glued = !r.era && i > 0 && isASCIILetter(buf[i-1])
+	if _, n := letterBefore(buf, i); n > 0 && !r.era {
+		r.glued = true
+	}
 	if hasSuffix(buf[:q], "〒") {
 		r.postal = true
 		p = q - len("〒")
@@ -396,20 +395,45 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 // eraBefore reports whether an era name or an era letter standing alone
 // ends at buf[i].
 func eraBefore(buf []byte, i int) bool {
-	if i == 0 {
-		return false
+	if eraLetterBefore(buf, i) > 0 {
+		return true
 	}
-	switch c := buf[i-1]; {
-	case c >= 0x80:
+	if i > 0 && buf[i-1] >= 0x80 {
 		for _, era := range eraNames {
 			if hasSuffix(buf[:i], era) {
 				return true
 			}
 		}
-	case c|0x20 == 's', c|0x20 == 'h', c|0x20 == 'r', c|0x20 == 't', c|0x20 == 'm':
-		return i < 2 || !isASCIILetter(buf[i-2])
 	}
 	return false
+}
+
+// eraLetterBefore returns the length of the era letter (M, T, S, H or R,
+// in either case, half- or full-width: S60.1.2, Ｓ６０．１．２) that ends
+// at buf[q] and stands alone, after no other letter; else 0.
+func eraLetterBefore(buf []byte, q int) int {
+	c, n := letterBefore(buf, q)
+	switch c | 0x20 {
+	case 's', 'h', 'r', 't', 'm':
+		if _, m := letterBefore(buf, q-n); m == 0 {
+			return n
+		}
+	}
+	return 0
+}
+
+// letterBefore returns the Latin letter that ends at buf[q], half- or
+// full-width (as its ASCII form), and its length in bytes; or 0, 0.
+func letterBefore(buf []byte, q int) (byte, int) {
+	switch {
+	case q >= 1 && isASCIILetter(buf[q-1]):
+		return buf[q-1], 1
+	case q >= 3 && buf[q-3] == 0xEF:
+		if r, n := utf8.DecodeLastRune(buf[:q]); n == 3 && (r >= 'Ａ' && r <= 'Ｚ' || r >= 'ａ' && r <= 'ｚ') {
+			return byte(r - 0xFEE0), 3
+		}
+	}
+	return 0, 0
 }
 
 var eraNames = []string{"昭和", "平成", "令和", "大正", "明治", "㍼", "㍻", "㋿", "㍽", "㍾"}

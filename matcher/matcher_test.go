@@ -110,6 +110,10 @@ func TestMatchShapes(t *testing.T) {
 		{"compact era date", "山田 太郎 S600102 です", "", "c1:birthdate+name"},
 		{"compact era date in a row", "山田 太郎,S600102,x\n", "", "c1:birthdate+name"},
 		{"compact kanji era date", "山田太郎 昭和600102", "", "c1:birthdate+name"},
+		{"full-width era letter date", "山田 太郎 Ｓ６０．１．２", "", "c1:birthdate+name"},
+		{"full-width era letter, kanji date", "山田 太郎 ｓ６０年１月２日", "", "c1:birthdate+name"},
+		{"full-width compact era date", "山田 太郎 Ｓ６００１０２", "", "c1:birthdate+name"},
+		{"full-width era letter, half-width digits", "山田 太郎 Ｓ60.1.2", "", "c1:birthdate+name"},
 		{"phone after TEL", "山田 太郎 TEL09012345678", "", "c1:name+phone"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
@@ -123,6 +127,8 @@ func TestMatchShapes(t *testing.T) {
 		{"date inside a code", "山田 太郎 ORD19850102", "", ""},
 		{"date inside a code, dashed", "山田 太郎 LOT1985-01-02", "", ""},
 		{"era letter inside a word", "山田 太郎 PS600102", "", ""},
+		{"full-width era letter inside a word", "山田 太郎 ＰＳ６０．１．２", "", ""},
+		{"full-width postal inside a code", "山田 太郎 Ｐ１０００００５", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -565,7 +565,7 @@ var styleSets = map[string]map[string][]string{
 		KindMyNumber: {"canonical", "space", "dash"}, KindCard: {"space", "dash", "canonical"}, KindID: {"canonical"},
 	},
 	"fullwidth": {
-		KindName: {"canonical", "ideographic", "katakana"}, KindBirthdate: {"fullwidth", "era-fullwidth"},
+		KindName: {"canonical", "ideographic", "katakana"}, KindBirthdate: {"fullwidth", "era-fullwidth", "era-letter-fullwidth"},
 		KindPhone: {"fullwidth"}, KindEmail: {"fullwidth"}, KindPostal: {"fullwidth"},
 		KindAddress: {"pref-fullwidth", "fullwidth"}, KindMyNumber: {"fullwidth"}, KindID: {"fullwidth"},
 	},
@@ -589,7 +589,7 @@ var styleSets = map[string]map[string][]string{
 		KindName: {"halfwidth-kana"}, KindPhone: {"plain", "canonical"}, KindBirthdate: {"compact"},
 	},
 	"era-dates": {
-		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-slash", "era-compact", "era-fullwidth"},
+		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-slash", "era-compact", "era-fullwidth", "era-letter-fullwidth"},
 		KindPostal: {"mark"}, KindPhone: {"canonical"},
 	},
 	"address-noprefecture": {
