@@ -127,6 +127,7 @@ type Notifier struct {
 	now         func() time.Time
 	worker      string
 	lease       time.Duration
+	sole        bool // no other worker uses the store (WithSoleWorker)
 	poll        time.Duration
 	retryBase   time.Duration
 	retryMax    time.Duration
@@ -152,6 +153,14 @@ func WithWorkerID(id string) Option { return func(n *Notifier) { n.worker = id }
 // WithLease sets how long a claimed item stays reserved to this worker.
 // It must exceed the time one delivery can take (SMTP timeout included).
 func WithLease(d time.Duration) Option { return func(n *Notifier) { n.lease = d } }
+
+// WithSoleWorker says that this Notifier is the only one using its store,
+// as on the embedded store, which one process holds at a time. A lease
+// another worker holds is then left over from a process that died (killed
+// while it was sending, say), and is taken over at once rather than when
+// it expires: the email is sent again now instead of a lease later. Never
+// use it on a store that several workers share.
+func WithSoleWorker() Option { return func(n *Notifier) { n.sole = true } }
 
 // WithPollInterval sets how often Run looks for work that other workers
 // queued.
@@ -537,7 +546,7 @@ func (n *Notifier) Flush(ctx context.Context) (FlushResult, error) {
 			noteNext(it.NextAttempt)
 			continue
 		}
-		if it.LeaseOwner != "" && it.LeaseOwner != n.worker && it.LeaseUntil.After(now) {
+		if it.LeaseOwner != "" && it.LeaseOwner != n.worker && it.LeaseUntil.After(now) && !n.sole {
 			noteNext(it.LeaseUntil)
 			continue
 		}
@@ -654,7 +663,7 @@ func (n *Notifier) fold(ctx context.Context, it item, now time.Time) (bool, erro
 
 func (n *Notifier) leasable(it item, now time.Time) bool {
 	return !it.NextAttempt.After(now) &&
-		(it.LeaseOwner == "" || it.LeaseOwner == n.worker || !it.LeaseUntil.After(now))
+		(it.LeaseOwner == "" || it.LeaseOwner == n.worker || !it.LeaseUntil.After(now) || n.sole)
 }
 
 // errNotLeasable aborts a lease Update whose item is gone, not due, or

@@ -481,6 +481,31 @@ func TestOutboxLeaseExpiry(t *testing.T) {
 	checkExactlyOnce(t, s, []string{sampleFinding.ID})
 }
 
+// TestOutboxSoleWorkerTakesOverDeadLease: on a store no other worker
+// uses, a lease left by a process that died is taken over at once, and
+// the email is sent once.
+func TestOutboxSoleWorkerTakesOverDeadLease(t *testing.T) {
+	s := newTestServer(t, TLSStartTLS)
+	cfg := s.config(t)
+	kv := openBolt(t, filepath.Join(t.TempDir(), "db"))
+	clk := newClock(t0)
+	dead := newNotifier(t, kv, cfg, clk, WithWorkerID("dead"))
+	mustEnqueue(t, dead, sampleFinding, true)
+	key := mustStatus(t, dead).Items[0].Key
+	if _, ok, err := dead.leaseItem(t.Context(), key, clk.Now()); err != nil || !ok {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	// The next process on the same embedded store.
+	next := newNotifier(t, kv, cfg, clk, WithWorkerID("next"), WithSoleWorker())
+	if res := mustFlush(t, next); res.Emails != 1 {
+		t.Fatalf("flush after the dead worker's lease, as sole worker: %+v", res)
+	}
+	if res := mustFlush(t, next); res.Emails != 0 {
+		t.Fatalf("sent again: %+v", res)
+	}
+	checkExactlyOnce(t, s, []string{sampleFinding.ID})
+}
+
 func TestOutboxFinishesInterruptedEnqueue(t *testing.T) {
 	s := newTestServer(t, TLSStartTLS)
 	kv := openBolt(t, filepath.Join(t.TempDir(), "db"))

@@ -109,7 +109,13 @@ func startDaemon(ctx context.Context, e *env, cfg *daemonConfig) (*daemon, error
 		d.pipe.retention = defaultFindingsRetention
 	}
 	if cfg.Notify != nil {
-		if d.notifier, err = notify.New(st, *cfg.Notify, e.log); err != nil {
+		var opts []notify.Option
+		if _, embedded := st.(*store.Bolt); embedded {
+			// One process at a time holds the embedded store: an email
+			// a killed daemon was sending is sent again at once.
+			opts = append(opts, notify.WithSoleWorker())
+		}
+		if d.notifier, err = notify.New(st, *cfg.Notify, e.log, opts...); err != nil {
 			return fail(fmt.Errorf("notify: %w", err))
 		}
 		if d.mailer, err = notify.NewMailer(cfg.Notify.SMTP, e.log); err != nil {
