@@ -361,21 +361,10 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	if q > 0 && (buf[q-1] == ' ') {
 		q--
 	}
-	for _, era := range eraNames {
-		if q == 0 || buf[q-1] < 0x80 {
-			break // every era name ends in a multi-byte character
-		}
-		if hasSuffix(buf[:q], era) {
-			r.era = true
-			p = q - len(era)
-			break
-		}
-	}
-	if !r.era {
-		if n := eraLetterBefore(buf, q); n > 0 {
-			r.era = true
-			p = q - n
-		}
+	if n := eraNameBefore(buf, q); n > 0 {
+		r.era, p = true, q-n
+	} else if n := eraLetterBefore(buf, q); n > 0 {
+		r.era, p = true, q-n
 	}
 	// P0010001, C00396871, ORD20240101: the digits of a word, an id or
 	// a code, are no postal code and no date (an era letter alone, as in
@@ -395,17 +384,21 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 // eraBefore reports whether an era name or an era letter standing alone
 // ends at buf[i].
 func eraBefore(buf []byte, i int) bool {
-	if eraLetterBefore(buf, i) > 0 {
-		return true
+	return eraNameBefore(buf, i) > 0 || eraLetterBefore(buf, i) > 0
+}
+
+// eraNameBefore returns the length of the era name (昭和, ㍼…) that ends at
+// buf[q], or 0.
+func eraNameBefore(buf []byte, q int) int {
+	if q == 0 || buf[q-1] < 0x80 {
+		return 0 // every era name ends in a multi-byte character
 	}
-	if i > 0 && buf[i-1] >= 0x80 {
-		for _, era := range eraNames {
-			if hasSuffix(buf[:i], era) {
-				return true
-			}
+	for _, era := range eraNames {
+		if hasSuffix(buf[:q], era) {
+			return len(era)
 		}
 	}
-	return false
+	return 0
 }
 
 // eraLetterBefore returns the length of the era letter (M, T, S, H or R,
