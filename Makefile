@@ -39,9 +39,12 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./... | tee bench.out
 	@awk '/^BenchmarkScanMixed/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
 	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
+	     /^BenchmarkScanDumps/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") sd = $$i } \
+	     /^BenchmarkDumpsFloor/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") fl = $$i } \
 	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
 	     /^BenchmarkDaemonPages/ { for (i = 1; i < NF; i++) if ($$(i+1) == "pages/s") pps = $$i } \
 	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
+	           if (sd && fl) printf "csv dumps: matcher %s MB/s, floor %s MB/s (%.2fx); at the floor the mixed corpus (3/10 dumps) stays under %.0f MB/s\n", sd, fl, sd / fl, fl / 0.3; \
 	           if (rows) printf "loader: %s rows/s (target 100000: %.2fx)\n", rows, rows / 100000; \
 	           if (pps) printf "daemon: %s pages/s fetched and matched (target 200: %.2fx)\n", pps, pps / 200 }' bench.out
 

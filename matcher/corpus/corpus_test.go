@@ -833,6 +833,41 @@ func TestMixed(t *testing.T) {
 	if csv < 1000 || !strings.Contains(b, "HTTP/1.1") || !strings.Contains(b, "。") || !strings.Contains(b, " the ") {
 		t.Fatalf("Mixed lacks a part: %d dump rows", csv)
 	}
+	// make bench reads the mixed corpus as three tenths dumps.
+	if share := float64(dumpBytes(b, others[0].Ref[:1])) / float64(len(b)); share < 0.27 || share > 0.33 {
+		t.Errorf("Mixed: dumps are %.3f of the bytes, want about 0.3", share)
+	}
+}
+
+// dumpBytes counts the bytes of the lines of b that belong to CSV dumps:
+// their header rows and the rows starting with refPrefix.
+func dumpBytes(b, refPrefix string) int {
+	header := strings.Join(CSVHeader, ",")
+	n := 0
+	for line := range strings.Lines(b) {
+		if strings.HasPrefix(line, refPrefix) || strings.TrimSuffix(line, "\n") == header {
+			n += len(line)
+		}
+	}
+	return n
+}
+
+func TestDumps(t *testing.T) {
+	_, others, _, _ := fixture(t)
+	for _, size := range []int{1, 1000, 1 << 20} {
+		b := Dumps(21, size, others)
+		if len(b) != size || !utf8.Valid(b) {
+			t.Fatalf("Dumps(%d): %d bytes, valid %v", size, len(b), utf8.Valid(b))
+		}
+	}
+	b := string(Dumps(21, 1<<20, others))
+	if !bytes.Equal(Dumps(21, 1<<20, others), []byte(b)) {
+		t.Fatal("Dumps is not deterministic")
+	}
+	// All dumps, but the line cut short at the end.
+	if n := dumpBytes(b, others[0].Ref[:1]); n < len(b)-1000 {
+		t.Fatalf("Dumps: %d of %d bytes are dump rows", n, len(b))
+	}
 }
 
 func TestWriteTree(t *testing.T) {

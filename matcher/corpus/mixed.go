@@ -38,20 +38,46 @@ func Mixed(seed uint64, size int, others []Person) []byte {
 			chunk = logLines(r, 20+r.IntN(20))
 			logs += len(chunk)
 		default:
-			var sb strings.Builder
-			sb.WriteString(strings.Join(CSVHeader, ","))
-			sb.WriteByte('\n')
-			start := r.IntN(len(others))
-			for i := 0; i < 20+r.IntN(20); i++ {
-				sb.WriteString(strings.Join(others[(start+i)%len(others)].Row(), ","))
-				sb.WriteByte('\n')
-			}
-			chunk = sb.String()
+			chunk = dumpChunk(r, others)
 			dumps += len(chunk)
 		}
 		out = append(out, chunk...)
 	}
-	// Cut to size on a character boundary and pad with line breaks.
+	return cutTo(out, size)
+}
+
+// Dumps returns a UTF-8 corpus of exactly size bytes made only of the CSV
+// dumps Mixed writes: a header row (CSVHeader) and 20 to 39 rows of
+// others, chunk after chunk. The same arguments always give the same bytes.
+func Dumps(seed uint64, size int, others []Person) []byte {
+	r := rand.New(rand.NewPCG(seed, 0x64756d7073))
+	if len(others) == 0 {
+		others = People(seed, 1000)
+	}
+	out := make([]byte, 0, size+8192)
+	for len(out) < size {
+		out = append(out, dumpChunk(r, others)...)
+	}
+	return cutTo(out, size)
+}
+
+// dumpChunk is one CSV dump of Mixed: a header row and 20 to 39 rows of
+// consecutive people of others.
+func dumpChunk(r *rand.Rand, others []Person) string {
+	var sb strings.Builder
+	sb.WriteString(strings.Join(CSVHeader, ","))
+	sb.WriteByte('\n')
+	start := r.IntN(len(others))
+	for i := 0; i < 20+r.IntN(20); i++ {
+		sb.WriteString(strings.Join(others[(start+i)%len(others)].Row(), ","))
+		sb.WriteByte('\n')
+	}
+	return sb.String()
+}
+
+// cutTo cuts out to size bytes on a character boundary, padded with line
+// breaks.
+func cutTo(out []byte, size int) []byte {
 	cut := size
 	for cut > 0 && cut < len(out) && !utf8.RuneStart(out[cut]) {
 		cut--
