@@ -2,6 +2,8 @@ package fingerprints
 
 import (
 	"bytes"
+	"errors"
+	"slices"
 	"unicode"
 	"unicode/utf8"
 
@@ -88,12 +90,36 @@ var prefectures = [...]string{
 // with its 都道府県 suffix as the address normalizer strips it: an address
 // that starts with one normalizes as it would without it.
 func IsPrefecture(b []byte) bool {
-	for _, p := range prefectures {
-		if string(b) == p {
-			return true
+	n := prefectureLen(b)
+	return n > 0 && n == len(b)
+}
+
+// prefectureLen returns the length of the prefecture (one of prefectures)
+// at the start of b, or 0. No prefecture is the start of another, so there
+// is at most one. A switch on the kanji compiles to a few word comparisons,
+// several times faster than trying the 47 in turn; TestPrefectureLen checks
+// that it lists the same ones as prefectures.
+func prefectureLen(b []byte) int {
+	if len(b) < 9 || !prefectureSuffixAt(b) { // the shortest prefecture has 3 runes
+		return 0
+	}
+	switch string(b[:9]) {
+	case "北海道", "青森県", "岩手県", "宮城県", "秋田県", "山形県", "福島県",
+		"茨城県", "栃木県", "群馬県", "埼玉県", "千葉県", "東京都",
+		"新潟県", "富山県", "石川県", "福井県", "山梨県", "長野県", "岐阜県",
+		"静岡県", "愛知県", "三重県", "滋賀県", "京都府", "大阪府", "兵庫県",
+		"奈良県", "鳥取県", "島根県", "岡山県", "広島県", "山口県",
+		"徳島県", "香川県", "愛媛県", "高知県", "福岡県", "佐賀県", "長崎県",
+		"熊本県", "大分県", "宮崎県", "沖縄県":
+		return 9
+	}
+	if len(b) >= 12 {
+		switch string(b[:12]) {
+		case "神奈川県", "和歌山県", "鹿児島県":
+			return 12
 		}
 	}
-	return false
+	return 0
 }
 
 func appendAddress(dst, src []byte) ([]byte, error) {
@@ -101,8 +127,15 @@ func appendAddress(dst, src []byte) ([]byte, error) {
 		return dst, errAddressLong
 	}
 	start := len(dst)
-	dst = appendNFKC(dst, src)
-	n, err := cleanAddress(dst[start:])
+	// Most addresses are ASCII, kanji and kana, which NFKC leaves as they
+	// are (nfkcStable): clean them straight from src, and only when that
+	// meets another rune, take NFKC first and clean its form in place.
+	dst = slices.Grow(dst, len(src))[:start+len(src)]
+	n, stable, err := cleanAddress(dst[start:], src, true)
+	if err == errAddressRaw {
+		dst = appendNFKC(dst[:start], src)
+		n, stable, err = cleanAddress(dst[start:], dst[start:], false)
+	}
 	if err != nil {
 		return dst[:start], err
 	}
@@ -125,80 +158,132 @@ func appendAddress(dst, src []byte) ([]byte, error) {
 	if postalLen(dst[start:]) == n {
 		return dst[:start], errAddressOnly // a block group that looks like one
 	}
-	if !nfkcStable(dst[start:]) && !norm.NFKC.IsNormal(dst[start:]) {
+	// The result holds runes of the cleaned text and ASCII only: when those
+	// runes are stable, so is the result, and nfkcStable need not read it.
+	if !stable && !nfkcStable(dst[start:]) && !norm.NFKC.IsNormal(dst[start:]) {
 		return dst[:start], errAddressUnnorm
 	}
 	return dst, nil
 }
 
-// cleanAddress does step 2 in place and returns the new length of b.
-func cleanAddress(b []byte) (int, error) {
+// errAddressRaw is what cleanAddress returns when it cleans a raw value
+// and meets a rune that NFKC may change. appendAddress never returns it.
+var errAddressRaw = errors.New("fingerprints: address not NFKC-stable")
+
+// cleanAddress does step 2: it writes the cleaned form of in to out, which
+// is in itself or as long, and returns its length and whether the runes it
+// wrote are all ASCII or stable (see nfkcStable): false means nothing.
+// Reads never fall behind writes, so in and out may be the same slice.
+//
+// in is the NFKC form of the value, or with raw the value itself: then
+// cleanAddress returns errAddressRaw at the first rune that is neither
+// ASCII nor stable, one NFKC may change (invalid bytes and non-ASCII
+// controls included). A value without such a rune is its own NFKC form, so
+// the result is the one its NFKC form gives. The only error found before
+// such a rune is an ASCII control character, after ASCII and stable runes
+// only: nothing composes with a control character, so the NFKC form has it
+// after the same text and gives the same error. Reading ahead
+// (startsWithNumeral) may meet runes NFKC would change, but then
+// errAddressRaw comes before the result is used.
+func cleanAddress(out, in []byte, raw bool) (n int, stable bool, err error) {
 	w := 0
+	stable = true
 	removed := false // white space was dropped since the last rune written
 	lastPos := -1    // start of the last rune written
-	for r := 0; r < len(b); {
-		c := b[r]
-		size := 1
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7F || c == ' ' {
-				if !isASCIISpace(c) && c != ' ' {
-					return 0, errAddressControl
-				}
-				r++
-				w, removed = addressSpace(b, w, r), true
-				continue
-			}
-		} else {
-			var ru rune
-			ru, size = utf8.DecodeRune(b[r:])
-			switch {
-			case ru == utf8.RuneError && size == 1:
-				return 0, errAddressUTF8
-			case isSpace(ru):
-				r += size
-				w, removed = addressSpace(b, w, r), true
-				continue
-			case unicode.IsControl(ru):
-				return 0, errAddressControl
-			case isProlonged(ru) && !(w > 0 && endsWithNumeral(b[:w]) && startsWithNumeral(b[r+size:])):
-				// A kana letter: copied below.
-			case isDash(ru):
-				r += size
-				b[w] = '-'
-				lastPos, removed = w, false
-				w++
-				continue
-			case (removed || lastPos < 0) && isMark(ru):
-				// A mark cut off from its letter by removed space: compose it
-				// with a kana, or drop it.
-				if lastPos >= 0 {
-					last, _ := utf8.DecodeRune(b[lastPos:w])
-					if k, ok := composeKana(last, ru); ok && isKana(last) {
-						utf8.EncodeRune(b[lastPos:], k)
-					}
-				}
-				r += size
-				continue
-			}
+	for r := 0; r < len(in); {
+		if k, last := plainAddressRun(in[r:]); k > 0 {
+			copy(out[w:], in[r:r+k])
+			lastPos, removed = w+last, false
+			w += k
+			r += k
+			continue
 		}
+		if c := in[r]; c < utf8.RuneSelf { // white space or a control character
+			if !isASCIISpace(c) {
+				return 0, false, errAddressControl
+			}
+			r++
+			w, removed = addressSpace(out, w, in[r:]), true
+			continue
+		}
+		ru, size := utf8.DecodeRune(in[r:])
+		if raw && !stableRune(ru) {
+			return 0, false, errAddressRaw
+		}
+		switch {
+		case ru == utf8.RuneError && size == 1:
+			return 0, false, errAddressUTF8
+		case isSpace(ru):
+			r += size
+			w, removed = addressSpace(out, w, in[r:]), true
+			continue
+		case unicode.IsControl(ru):
+			return 0, false, errAddressControl
+		case isProlonged(ru) && !(w > 0 && endsWithNumeral(out[:w]) && startsWithNumeral(in[r+size:])):
+			// A kana letter: copied below.
+		case isDash(ru):
+			r += size
+			out[w] = '-'
+			lastPos, removed = w, false
+			w++
+			continue
+		case (removed || lastPos < 0) && isMark(ru):
+			// A mark cut off from its letter by removed space: compose it
+			// with a kana, or drop it.
+			if lastPos >= 0 {
+				last, _ := utf8.DecodeRune(out[lastPos:w])
+				if k, ok := composeKana(last, ru); ok && isKana(last) {
+					utf8.EncodeRune(out[lastPos:], k)
+					stable = false // ヾ is not
+				}
+			}
+			r += size
+			continue
+		}
+		stable = stable && stableRune(ru)
 		lastPos = w
-		copy(b[w:], b[r:r+size])
+		copy(out[w:], in[r:r+size])
 		w += size
 		r += size
 		removed = false
 	}
-	if w > 0 && b[w-1] == ' ' {
+	if w > 0 && out[w-1] == ' ' {
 		w--
 	}
-	return w, nil
+	return w, stable, nil
 }
 
-// addressSpace handles white space just read (input resumes at b[r:]) with
-// w bytes written: it writes one space when the space stands between two
-// numerals and none was written yet, and returns the new w.
-func addressSpace(b []byte, w, r int) int {
-	if w > 0 && b[w-1] != ' ' && endsWithNumeral(b[:w]) && startsWithNumeral(b[r:]) {
-		b[w] = ' '
+// plainAddressRun returns the length of the run at the start of b that
+// cleanAddress copies as it is, and the start of its last rune: printable
+// ASCII but the space, and stable runes (kanji and kana) but ー, which are
+// no space, control, dash or mark. That is nearly all of an address, and
+// copying it in one piece is faster than rune by rune.
+func plainAddressRun(b []byte) (n, last int) {
+	for n < len(b) {
+		if c := b[n]; c < utf8.RuneSelf {
+			if c <= ' ' || c == 0x7F {
+				break
+			}
+			last = n
+			n++
+			continue
+		}
+		ru, ok := decodeRune3(b[n:])
+		if !ok || ru == 0x30FC || !stableRune(ru) {
+			break
+		}
+		last = n
+		n += 3
+	}
+	return n, last
+}
+
+// addressSpace handles white space just read, with w bytes written to out
+// and rest left to read: it writes one space when the space stands between
+// two numerals and none was written yet, and returns the new w.
+func addressSpace(out []byte, w int, rest []byte) int {
+	if w > 0 && out[w-1] != ' ' && endsWithNumeral(out[:w]) && startsWithNumeral(rest) {
+		out[w] = ' '
 		return w + 1
 	}
 	return w
@@ -240,14 +325,7 @@ func stripAddressHead(b []byte) int {
 		if k := postalLen(b[q:]); k > 0 && q+k < len(b) && !isASCIIDigit(b[q+k]) && b[q+k] != '-' {
 			q += k
 		}
-		if len(b)-q >= 9 && prefectureSuffixAt(b[q:]) { // the shortest prefecture has 3 runes
-			for _, pref := range prefectures {
-				if b[q+2] == pref[2] && b[q+5] == pref[5] && bytes.HasPrefix(b[q:], []byte(pref)) {
-					q += len(pref)
-					break
-				}
-			}
-		}
+		q += prefectureLen(b[q:])
 		if q == p {
 			return p
 		}
@@ -312,10 +390,9 @@ func appendAddressBody(dst, s []byte) []byte {
 			}
 			return appendBlock(dst, s[i:])
 		}
-		r, size := utf8.DecodeRune(s[i:])
-		if !isKanjiNumeral(r) {
-			dst = append(dst, s[i:i+size]...)
-			i += size
+		if j := i + localityRun(s[i:]); j > i {
+			dst = append(dst, s[i:j]...)
+			i = j
 			continue
 		}
 		j := i + kanjiRun(s[i:])
@@ -331,6 +408,33 @@ func appendAddressBody(dst, s []byte) []byte {
 		i = j
 	}
 	return dst
+}
+
+// localityRun returns the length of the runes at the start of b that
+// appendAddressBody copies as they are: all but spaces, ASCII digits and
+// kanji numerals. Copying them in one append is faster than rune by rune.
+func localityRun(b []byte) int {
+	n := 0
+	for n < len(b) {
+		c := b[n]
+		if c < utf8.RuneSelf {
+			if c == ' ' || isASCIIDigit(c) {
+				break
+			}
+			n++
+			continue
+		}
+		r, ok := decodeRune3(b[n:])
+		size := 3
+		if !ok {
+			r, size = utf8.DecodeRune(b[n:])
+		}
+		if isKanjiNumeral(r) {
+			break
+		}
+		n += size
+	}
+	return n
 }
 
 // placeMarkerLen returns the length of 条, 線 or 地割 at the start of b: the

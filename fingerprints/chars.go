@@ -17,7 +17,13 @@ func appendNFKC(dst, src []byte) []byte {
 	if out, ok := appendNFKCWidth(dst, src); ok {
 		return out
 	}
-	if nfkcStable(src) || norm.NFKC.QuickSpan(src) == len(src) { // most kana and kanji
+	// x/text's QuickSpan (and norm.NFKC.Bytes) and its Iter disagree on
+	// some invalid UTF-8: after a stray lead byte, "\xf3ϵ" quick-spans
+	// whole, while Iter folds ϵ to ε. Invalid input always takes Iter, so
+	// that its form does not depend on the text before it. (No normalizer
+	// accepts invalid UTF-8; this keeps appendNFKC one function all the
+	// same.)
+	if norm.NFKC.QuickSpan(src) == len(src) && utf8.Valid(src) { // appendNFKCWidth took stable text
 		return append(dst, src...)
 	}
 	// norm.Form.Append allocates its work buffer on every call; an Iter from
@@ -72,12 +78,14 @@ func stableRune(r rune) bool {
 var nfkcIters = sync.Pool{New: func() any { return new(norm.Iter) }}
 
 // appendNFKCWidth appends the NFKC form of src, and true, when src is
-// ASCII, full-width ASCII (U+FF01–FF5E) and ideographic spaces only: the
-// numbers, e-mail addresses and codes of Japanese text, ０９０－１２３４.
-// Their NFKC form is rune by rune (full-width to ASCII, U+3000 to a space;
-// with no combining mark nothing composes), and a byte switch writes it in
-// a fraction of the time of norm.Iter. Otherwise it appends nothing and
-// returns false. FuzzAppendNFKC checks it against the norm package.
+// ASCII, full-width ASCII (U+FF01–FF5E), ideographic spaces and stable
+// runes (kanji, kana: see nfkcStable) only: the numbers, e-mail addresses,
+// codes, names and addresses of Japanese text, ０９０－１２３４, 山田太郎,
+// 梅田１－２－３. Their NFKC form is rune by rune (full-width to ASCII,
+// U+3000 to a space, the rest as it is; with no combining mark nothing
+// composes), and a byte switch writes it in a fraction of the time of
+// norm.Iter. Otherwise it appends nothing and returns false.
+// FuzzAppendNFKC checks it against the norm package.
 func appendNFKCWidth(dst, src []byte) ([]byte, bool) {
 	start := len(dst)
 	for i := 0; i < len(src); {
@@ -98,12 +106,29 @@ func appendNFKCWidth(dst, src []byte) ([]byte, bool) {
 			dst = append(dst, c2-0x80+0x60)
 		case c == 0xE3 && c1 == 0x80 && c2 == 0x80: // U+3000
 			dst = append(dst, ' ')
+		case c >= 0xE3 && c <= 0xE9 && c1&0xC0 == 0x80 && c2&0xC0 == 0x80 &&
+			stableRune(rune(c&0x0F)<<12|rune(c1&0x3F)<<6|rune(c2&0x3F)): // U+3000–U+9FFF
+			dst = append(dst, c, c1, c2)
 		default:
 			return dst[:start], false
 		}
 		i += 3
 	}
 	return dst, true
+}
+
+// decodeRune3 returns the rune of the three-byte UTF-8 sequence at the
+// start of b, and true, when b starts with one led by E1–EC or EE–EF: the
+// sequences of kana and kanji, most of Japanese text. Otherwise (ASCII,
+// other lengths, invalid bytes, and the E0 and ED leads, whose second byte
+// utf8.DecodeRune restricts further) it returns false and the caller decodes
+// with utf8.DecodeRune, which agrees with it wherever it returns true. It is
+// inlined, where utf8.DecodeRune calls out of line for anything not ASCII.
+func decodeRune3(b []byte) (rune, bool) {
+	if len(b) >= 3 && b[0]-0xE1 < 0x0F && b[0] != 0xED && b[1]&0xC0 == 0x80 && b[2]&0xC0 == 0x80 {
+		return rune(b[0]&0x0F)<<12 | rune(b[1]&0x3F)<<6 | rune(b[2]&0x3F), true
+	}
+	return 0, false
 }
 
 // isDash reports whether r is a hyphen, a minus or a dash, or one of the
@@ -197,8 +222,15 @@ func kanjiUnit(r rune) int {
 	return 0
 }
 
-// isKanjiNumeral reports whether r is a kanji digit or unit.
-func isKanjiNumeral(r rune) bool { return kanjiDigit(r) >= 0 || kanjiUnit(r) > 0 }
+// isKanjiNumeral reports whether r is a kanji digit or unit (kanjiDigit,
+// kanjiUnit), in one switch: it is asked of every kanji of an address.
+func isKanjiNumeral(r rune) bool {
+	switch r {
+	case '〇', '一', '二', '三', '四', '五', '六', '七', '八', '九', '壱', '弐', '参', '十', '百', '千':
+		return true
+	}
+	return false
+}
 
 // kanjiRun returns the length in bytes of the run of kanji numerals at the
 // start of b.
