@@ -117,12 +117,16 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 		for _, pw := range s.pwins[g:e] {
 			r := &s.refs[pw.ref]
 			lo := len(s.pairArena)
-			norm, err := fingerprints.AppendNormalized(s.pairArena, r.kind, buf[r.start-base:r.end-base])
-			if err != nil {
-				continue // cannot be: it normalized when it was looked up
+			if r.deferred {
+				s.pairArena = append(s.pairArena, s.deferForms[r.f0:r.f1]...)
+			} else {
+				norm, err := fingerprints.AppendNormalized(s.pairArena, r.kind, buf[r.start-base:r.end-base])
+				if err != nil {
+					continue // cannot be: it normalized when it was looked up
+				}
+				s.pairArena = norm
 			}
-			s.pairArena = norm
-			s.pairWeak = append(s.pairWeak, pairWeak{kind: r.kind, lo: lo, hi: len(norm), start: r.start, end: r.end,
+			s.pairWeak = append(s.pairWeak, pairWeak{kind: r.kind, lo: lo, hi: len(s.pairArena), start: r.start, end: r.end,
 				wa: base + int64(pw.a), wb: base + int64(pw.b), s0: pw.s0, s1: pw.s1})
 			s.pairSpan = max(s.pairSpan, int64(pw.b-pw.a))
 		}

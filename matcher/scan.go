@@ -73,9 +73,11 @@ type Scanner struct {
 	interest []posKey // see interestingRecords
 	offRow   []posKey
 	near     []recKey // see nearRecords
-	// deferSets holds the sets of the segment's deferred refs; identStarts
-	// the starts of its identifying refs, sorted (see needed).
+	// deferSets holds the sets of the segment's deferred refs, deferForms
+	// their normalized forms; identStarts the starts of its identifying
+	// refs, sorted (see needed).
 	deferSets   []uint16
+	deferForms  []byte
 	identStarts []int64
 	byRec       []recHit // dropLoneHits' buffers
 	byRecTmp    []recHit
@@ -151,10 +153,12 @@ type ref struct {
 	strong     bool // some hit is strong
 	start, end int64
 	// deferred: a weak value common in every set that may hold it, not
-	// looked up yet (hits is nil); the sets are s.deferSets[ds0:ds1].
-	// segment looks it up if a record near it needs it (resolve).
+	// looked up yet (hits is nil); the sets are s.deferSets[ds0:ds1],
+	// and its normalized form s.deferForms[f0:f1]. segment looks it up if
+	// a record near it needs it (resolve).
 	deferred bool
 	ds0, ds1 int32
+	f0, f1   int32
 }
 
 // cacheEntry is what a candidate's lookup found.
@@ -316,7 +320,8 @@ func cutPoint(buf []byte, i int) int {
 // and weak values there are looked at again with the next segment, so a
 // pair across the boundary is not lost.
 func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
-	s.hits, s.refs, s.pairHits, s.deferSets = s.hits[:0], s.refs[:0], s.pairHits[:0], s.deferSets[:0]
+	s.hits, s.refs, s.pairHits = s.hits[:0], s.refs[:0], s.pairHits[:0]
+	s.deferSets, s.deferForms = s.deferSets[:0], s.deferForms[:0]
 	s.rowBuf = nil // the buffer holds other text now
 	s.segBuf = buf
 	defer func() { s.segBuf = nil }()
@@ -419,7 +424,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 				s.stats.Deferred++
 				continue // no record near it could use its hits
 			}
-			s.resolve(buf, base, r)
+			s.resolve(r)
 		}
 		keepWeak(*r)
 		if r.start >= tail && len(s.pending) < maxPending {
@@ -1069,7 +1074,10 @@ func (s *Scanner) recordDeferred(j *job, start, end int64) {
 			s.deferSets = append(s.deferSets, uint16(f.set))
 		}
 	}
-	s.refs = append(s.refs, ref{kind: j.k, start: start, end: end, deferred: true, ds0: int32(ds0), ds1: int32(len(s.deferSets))})
+	f0 := len(s.deferForms)
+	s.deferForms = append(s.deferForms, s.jobKeys[j.key0:j.key0+j.nlen]...)
+	s.refs = append(s.refs, ref{kind: j.k, start: start, end: end, deferred: true,
+		ds0: int32(ds0), ds1: int32(len(s.deferSets)), f0: int32(f0), f1: int32(len(s.deferForms))})
 	s.deferred++
 }
 
@@ -1089,15 +1097,11 @@ func (s *Scanner) needed(r *ref, segStart, tail int64) bool {
 	return i < len(s.identStarts) && s.identStarts[i] <= r.end+reach
 }
 
-// resolve looks the deferred ref r up, now, in the buffer of its segment.
-func (s *Scanner) resolve(buf []byte, base int64, r *ref) {
+// resolve looks the deferred ref r up, now.
+func (s *Scanner) resolve(r *ref) {
 	r.deferred = false
 	s.resolved++
-	norm, err := fingerprints.AppendNormalized(s.norm[:0], r.kind, buf[r.start-base:r.end-base])
-	s.norm = norm
-	if err != nil {
-		return // cannot be: it normalized when it was queued
-	}
+	s.norm = append(s.norm[:0], s.deferForms[r.f0:r.f1]...)
 	e := s.entryOf(r.kind)
 	r.hits, r.strong = e.hits, e.strong
 }
