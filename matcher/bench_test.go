@@ -168,7 +168,8 @@ var benchDumps struct {
 func dumpsSetup(b *testing.B) []byte {
 	benchSetup(b)
 	benchDumps.once.Do(func() {
-		benchDumps.body = corpus.Dumps(23, envInt("LEAKWATCH_BENCH_MB", 32)<<20/4, bench.others)
+		body := corpus.Dumps(23, envInt("LEAKWATCH_BENCH_MB", 32)<<20/4, bench.others)
+		benchDumps.body = body[:bytes.LastIndexByte(body, '\n')+1] // whole rows
 	})
 	return benchDumps.body
 }
