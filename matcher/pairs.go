@@ -157,7 +157,10 @@ func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 			i++ // digits and punctuation, most of a row
 			continue
 		}
-		r, size := utf8.DecodeRune(buf[i:])
+		r, size := kanaKanjiAt(buf, i)
+		if size == 0 {
+			r, size = utf8.DecodeRune(buf[i:])
+		}
 		sc := nameScript(r)
 		if sc == scOther {
 			i += size
@@ -168,7 +171,15 @@ func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 			han++
 		}
 		for i = en; i < len(buf); {
-			r, size := utf8.DecodeRune(buf[i:])
+			if sc == scLatin && isASCIILetter(buf[i]) {
+				i++ // most of a Latin run
+				en, runes = i, runes+1
+				continue
+			}
+			r, size := kanaKanjiAt(buf, i)
+			if size == 0 {
+				r, size = utf8.DecodeRune(buf[i:])
+			}
 			if nameScript(r) == sc {
 				if scriptOf(r) == scHan {
 					han++
@@ -214,6 +225,20 @@ func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 		}
 		prevA, prevB, prevN, prevWords = st, en, runes, words
 	}
+}
+
+// kanaKanjiAt returns the rune of the three-byte sequence led by E3–E9 at
+// buf[i] (U+3000–U+9FFF: kana and kanji) and its length, 3; or 0, 0. It
+// inlines, where utf8.DecodeRune, which its callers fall back on, calls out
+// of line for all but ASCII.
+func kanaKanjiAt(buf []byte, i int) (rune, int) {
+	if i+2 < len(buf) {
+		c, c1, c2 := buf[i], buf[i+1], buf[i+2]
+		if c-0xE3 <= 6 && c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return 0, 0
 }
 
 // nameScript is the script family of a letter of a name: scHan for kanji

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 )
 
 // sharedWeakCSV is a set of 40 records that all share one postal code
@@ -91,6 +92,34 @@ func TestScriptOf(t *testing.T) {
 	for r := rune(0); r <= 0x2FFFF; r++ {
 		if got, w := scriptOf(r), want(r); got != w {
 			t.Fatalf("scriptOf(%U) = %d, want %d", r, got, w)
+		}
+	}
+}
+
+// TestKanaKanjiAt: wherever kanaKanjiAt decodes, utf8.DecodeRune decodes
+// the same rune; and it decodes every kana and kanji (U+3000–U+9FFF).
+func TestKanaKanjiAt(t *testing.T) {
+	b := make([]byte, 4)
+	for c := 0xD0; c <= 0xF4; c++ {
+		for c1 := 0; c1 < 256; c1++ {
+			for c2 := 0; c2 < 256; c2++ {
+				b[0], b[1], b[2], b[3] = byte(c), byte(c1), byte(c2), 'x'
+				for _, buf := range [][]byte{b, b[:3], b[:2]} {
+					r, n := kanaKanjiAt(buf, 0)
+					if n == 0 {
+						continue
+					}
+					if wr, wn := utf8.DecodeRune(buf); wr != r || wn != n {
+						t.Fatalf("kanaKanjiAt(%x) = %U, %d; utf8.DecodeRune %U, %d", buf, r, n, wr, wn)
+					}
+				}
+			}
+		}
+	}
+	for r := rune(0x3000); r <= 0x9FFF; r++ {
+		buf := utf8.AppendRune(nil, r)
+		if got, n := kanaKanjiAt(buf, 0); got != r || n != 3 {
+			t.Fatalf("kanaKanjiAt(%U) = %U, %d", r, got, n)
 		}
 	}
 }
