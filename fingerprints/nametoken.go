@@ -42,12 +42,19 @@ func (t *NameToken) Reset(src []byte) {
 	t.pre = append(t.pre[:0], namePrefix{})
 	cur := namePrefix{}
 	for i := 0; i < len(src); {
-		r, size := utf8.DecodeRune(src[i:])
+		r, ok := decodeRune3(src[i:]) // kana and kanji, inline
+		size := 3
+		if !ok {
+			r, size = utf8.DecodeRune(src[i:])
+		}
 		i += size
 		out, ok := nameRuneForm(r, size)
 		switch {
 		case !ok:
 			cur.bad++
+		case out >= 0x3000 && out <= 0x9FFF: // kana and kanji, inline
+			t.norm = append(t.norm, byte(0xE0|out>>12), byte(0x80|out>>6&0x3F), byte(0x80|out&0x3F))
+			cur.letters++
 		case out != 0:
 			t.norm = utf8.AppendRune(t.norm, out)
 			cur.letters++
