@@ -42,7 +42,10 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 	}
 	p := anchorStart
 	for n := 0; p > 0 && n < maxAddressRunes; n++ {
-		r, size := utf8.DecodeLastRune(buf[:p])
+		r, size := kanaKanjiBefore(buf, p)
+		if size == 0 {
+			r, size = utf8.DecodeLastRune(buf[:p])
+		}
 		if !addressRune(r) {
 			break
 		}
@@ -94,6 +97,18 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 		tried++
 		s.lookup(fingerprints.Address, buf[st.pos:anchorEnd], base+int64(st.pos), base+int64(anchorEnd))
 	}
+}
+
+// kanaKanjiBefore is kanaKanjiAt for the rune that ends at buf[p]: most of
+// an address, walked back over.
+func kanaKanjiBefore(buf []byte, p int) (rune, int) {
+	if p >= 3 {
+		c, c1, c2 := buf[p-3], buf[p-2], buf[p-1]
+		if c-0xE3 <= 6 && c1&0xC0 == 0x80 && c2&0xC0 == 0x80 {
+			return rune(c&0x0F)<<12 | rune(c1&0x3F)<<6 | rune(c2&0x3F), 3
+		}
+	}
+	return 0, 0
 }
 
 func addressRune(r rune) bool {

@@ -96,15 +96,16 @@ func TestScriptOf(t *testing.T) {
 	}
 }
 
-// TestKanaKanjiAt: wherever kanaKanjiAt decodes, utf8.DecodeRune decodes
-// the same rune; and it decodes every kana and kanji (U+3000–U+9FFF).
+// TestKanaKanjiAt: wherever kanaKanjiAt (kanaKanjiBefore) decodes,
+// utf8.DecodeRune (utf8.DecodeLastRune) decodes the same rune; and they
+// decode every kana and kanji (U+3000–U+9FFF).
 func TestKanaKanjiAt(t *testing.T) {
-	b := make([]byte, 4)
+	b := make([]byte, 5)
 	for c := 0xD0; c <= 0xF4; c++ {
 		for c1 := 0; c1 < 256; c1++ {
 			for c2 := 0; c2 < 256; c2++ {
-				b[0], b[1], b[2], b[3] = byte(c), byte(c1), byte(c2), 'x'
-				for _, buf := range [][]byte{b, b[:3], b[:2]} {
+				b[0], b[1], b[2], b[3], b[4] = 0x80, byte(c), byte(c1), byte(c2), 'x'
+				for _, buf := range [][]byte{b[1:], b[1:4], b[1:3]} {
 					r, n := kanaKanjiAt(buf, 0)
 					if n == 0 {
 						continue
@@ -113,13 +114,25 @@ func TestKanaKanjiAt(t *testing.T) {
 						t.Fatalf("kanaKanjiAt(%x) = %U, %d; utf8.DecodeRune %U, %d", buf, r, n, wr, wn)
 					}
 				}
+				for _, buf := range [][]byte{b[:4], b[1:4], b[2:4]} {
+					r, n := kanaKanjiBefore(buf, len(buf))
+					if n == 0 {
+						continue
+					}
+					if wr, wn := utf8.DecodeLastRune(buf); wr != r || wn != n {
+						t.Fatalf("kanaKanjiBefore(%x) = %U, %d; utf8.DecodeLastRune %U, %d", buf, r, n, wr, wn)
+					}
+				}
 			}
 		}
 	}
 	for r := rune(0x3000); r <= 0x9FFF; r++ {
-		buf := utf8.AppendRune(nil, r)
-		if got, n := kanaKanjiAt(buf, 0); got != r || n != 3 {
+		buf := utf8.AppendRune([]byte("a"), r)
+		if got, n := kanaKanjiAt(buf, 1); got != r || n != 3 {
 			t.Fatalf("kanaKanjiAt(%U) = %U, %d", r, got, n)
+		}
+		if got, n := kanaKanjiBefore(buf, len(buf)); got != r || n != 3 {
+			t.Fatalf("kanaKanjiBefore(%U) = %U, %d", r, got, n)
 		}
 	}
 }
