@@ -822,12 +822,7 @@ func TestWriteCSV(t *testing.T) {
 
 func TestMixed(t *testing.T) {
 	_, others, _, _ := fixture(t)
-	for _, size := range []int{1, 1000, 1 << 20} {
-		b := Mixed(21, size, others)
-		if len(b) != size || !utf8.Valid(b) {
-			t.Fatalf("Mixed(%d): %d bytes, valid %v", size, len(b), utf8.Valid(b))
-		}
-	}
+	checkSizes(t, "Mixed", func(size int) []byte { return Mixed(21, size, others) })
 	b := string(Mixed(21, 4<<20, others))
 	csv := strings.Count(b, "\n"+others[0].Ref[:1]) // rows of the dumps start with the ref
 	if csv < 1000 || !strings.Contains(b, "HTTP/1.1") || !strings.Contains(b, "。") || !strings.Contains(b, " the ") {
@@ -836,6 +831,18 @@ func TestMixed(t *testing.T) {
 	// make bench reads the mixed corpus as three tenths dumps.
 	if share := float64(dumpBytes(b, others[0].Ref[:1])) / float64(len(b)); share < 0.27 || share > 0.33 {
 		t.Errorf("Mixed: dumps are %.3f of the bytes, want about 0.3", share)
+	}
+}
+
+// checkSizes checks that gen, a corpus generator named name, returns valid
+// UTF-8 of exactly the size asked for.
+func checkSizes(t *testing.T, name string, gen func(size int) []byte) {
+	t.Helper()
+	for _, size := range []int{1, 1000, 1 << 20} {
+		b := gen(size)
+		if len(b) != size || !utf8.Valid(b) {
+			t.Fatalf("%s(%d): %d bytes, valid %v", name, size, len(b), utf8.Valid(b))
+		}
 	}
 }
 
@@ -854,12 +861,7 @@ func dumpBytes(b, refPrefix string) int {
 
 func TestDumps(t *testing.T) {
 	_, others, _, _ := fixture(t)
-	for _, size := range []int{1, 1000, 1 << 20} {
-		b := Dumps(21, size, others)
-		if len(b) != size || !utf8.Valid(b) {
-			t.Fatalf("Dumps(%d): %d bytes, valid %v", size, len(b), utf8.Valid(b))
-		}
-	}
+	checkSizes(t, "Dumps", func(size int) []byte { return Dumps(21, size, others) })
 	b := string(Dumps(21, 1<<20, others))
 	if !bytes.Equal(Dumps(21, 1<<20, others), []byte(b)) {
 		t.Fatal("Dumps is not deterministic")
