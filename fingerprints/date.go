@@ -16,9 +16,9 @@ import (
 //   - eight digits: 19850102;
 //   - 年, 月 and an optional 日: 1985年1月2日;
 //   - any of these with an era instead of a four-digit year: an era name
-//     (明治 大正 昭和 平成 令和) or its letter (M T S H R, either case), then
-//     the era year in one or two digits or 元 (first year): 昭和60年1月2日,
-//     S60.1.2, H元.1.8.
+//     (明治 大正 昭和 平成 令和) or its letter (M T S H R, either case, and
+//     may be followed by a dot), then the era year in one or two digits or 元
+//     (first year): 昭和60年1月2日, S60.1.2, S.60.1.2, H元.1.8.
 //
 // Numbers may also be written in kanji (昭和六十年一月二日, 一九八五年).
 // A date must exist, lie in 1868-2100, and lie inside its era: 昭和64年1月8日
@@ -155,9 +155,13 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 	}
 	if e == noEra && len(b) > 1 {
 		c := b[0] &^ 0x20 // upper case
+		q := 1
+		if b[1] == '.' { // S.60.1.2
+			q = 2
+		}
 		for i := range eras {
-			if c == eras[i].letter && (isASCIIDigit(b[1]) || bytes.HasPrefix(b[1:], []byte("元"))) {
-				e, p = i, 1
+			if c == eras[i].letter && q < len(b) && (isASCIIDigit(b[q]) || bytes.HasPrefix(b[q:], []byte("元"))) {
+				e, p = i, q
 				break
 			}
 		}

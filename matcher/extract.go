@@ -361,9 +361,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	if q > 0 && (buf[q-1] == ' ') {
 		q--
 	}
-	if n := eraNameBefore(buf, q); n > 0 {
-		r.era, p = true, q-n
-	} else if n := eraLetterBefore(buf, q); n > 0 {
+	if n := eraMarkBefore(buf, q); n > 0 {
 		r.era, p = true, q-n
 	}
 	// P0010001, C00396871, ORD20240101: the digits of a word, an id or
@@ -381,10 +379,34 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	return r
 }
 
-// eraBefore reports whether an era name or an era letter standing alone
-// ends at buf[i].
+// eraBefore reports whether an era ends at buf[i] (eraMarkBefore).
 func eraBefore(buf []byte, i int) bool {
-	return eraNameBefore(buf, i) > 0 || eraLetterBefore(buf, i) > 0
+	return eraMarkBefore(buf, i) > 0
+}
+
+// eraMarkBefore returns the length of the era that ends at buf[q], or 0:
+// an era name (昭和), an era letter standing alone (S), or such a letter
+// and a dot, half- or full-width (S.60.1.2, Ｓ．６０．１．２).
+func eraMarkBefore(buf []byte, q int) int {
+	if n := eraNameBefore(buf, q); n > 0 {
+		return n
+	}
+	if n := eraLetterBefore(buf, q); n > 0 {
+		return n
+	}
+	dot := 0
+	switch {
+	case q >= 1 && buf[q-1] == '.':
+		dot = 1
+	case hasSuffix(buf[:q], "．"):
+		dot = len("．")
+	}
+	if dot > 0 {
+		if n := eraLetterBefore(buf, q-dot); n > 0 {
+			return n + dot
+		}
+	}
+	return 0
 }
 
 // eraNameBefore returns the length of the era name (昭和, ㍼…) that ends at

@@ -107,6 +107,10 @@ func TestMatchShapes(t *testing.T) {
 		{"postal and address", "〒530-0001 大阪市北区梅田2-4-9", "", "c2:address+postal"},
 		{"glued postal after 〒", "山田 太郎 〒1000005", "", "c1:name+postal"},
 		{"era letter date", "山田 太郎 S60.1.2", "", "c1:birthdate+name"},
+		{"era letter and a dot", "山田 太郎 S.60.1.2", "", "c1:birthdate+name"},
+		{"era letter and a dot in a row", "山田 太郎,s.60.1.2,x\n", "", "c1:birthdate+name"},
+		{"full-width era letter and a dot", "山田 太郎 Ｓ．６０．１．２", "", "c1:birthdate+name"},
+		{"era letter, a dot, compact", "山田 太郎 S.600102 です", "", "c1:birthdate+name"},
 		{"compact era date", "山田 太郎 S600102 です", "", "c1:birthdate+name"},
 		{"compact era date in a row", "山田 太郎,S600102,x\n", "", "c1:birthdate+name"},
 		{"compact kanji era date", "山田太郎 昭和600102", "", "c1:birthdate+name"},
@@ -127,6 +131,7 @@ func TestMatchShapes(t *testing.T) {
 		{"date inside a code", "山田 太郎 ORD19850102", "", ""},
 		{"date inside a code, dashed", "山田 太郎 LOT1985-01-02", "", ""},
 		{"era letter inside a word", "山田 太郎 PS600102", "", ""},
+		{"era letter and a dot inside a word", "山田 太郎 PS.60.1.2", "", ""},
 		{"full-width era letter inside a word", "山田 太郎 ＰＳ６０．１．２", "", ""},
 		{"full-width postal inside a code", "山田 太郎 Ｐ１０００００５", "", ""},
 	}

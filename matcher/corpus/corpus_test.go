@@ -205,6 +205,7 @@ func TestForms(t *testing.T) {
 		{styleText(BirthdateForms(d(1985, 1, 2)), "era-letter"), "S60.1.2"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "era-letter-slash"), "S60/01/02"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "era-compact"), "S600102"},
+		{styleText(BirthdateForms(d(1985, 1, 2)), "era-letter-dot"), "S.60.1.2"},
 		{styleText(BirthdateForms(d(1989, 1, 8)), "era-compact"), "H010108"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "era-letter-fullwidth"), "Ｓ６０．１．２"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "compact"), "19850102"},
