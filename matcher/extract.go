@@ -394,12 +394,17 @@ func eraMarkBefore(buf []byte, q int) int {
 	if n := eraLetterBefore(buf, q); n > 0 {
 		return n
 	}
+	if q == 0 {
+		return 0
+	}
 	dot := 0
-	switch {
-	case q >= 1 && buf[q-1] == '.':
+	switch buf[q-1] { // a byte test first: every run is asked
+	case '.':
 		dot = 1
-	case hasSuffix(buf[:q], "．"):
-		dot = len("．")
+	case "．"[2]:
+		if hasSuffix(buf[:q], "．") {
+			dot = len("．")
+		}
 	}
 	if dot > 0 {
 		if n := eraLetterBefore(buf, q-dot); n > 0 {
