@@ -274,7 +274,7 @@ func shortNumber(buf []byte, i int) int {
 	for j < len(buf) && j-i < 7 && buf[j] >= '0' && buf[j] <= '9' {
 		j++
 	}
-	if j-i >= 7 || j == i || j-i == 6 && eraBefore(buf, i) {
+	if j-i >= 7 || j == i || j-i == 6 && eraMarkBefore(buf, i) > 0 {
 		return i // S600102, 昭和600102: an era date of six digits
 	}
 	if j < len(buf) {
@@ -377,11 +377,6 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	r.start = p
 	s.pieces = r.pieces
 	return r
-}
-
-// eraBefore reports whether an era ends at buf[i] (eraMarkBefore).
-func eraBefore(buf []byte, i int) bool {
-	return eraMarkBefore(buf, i) > 0
 }
 
 // eraMarkBefore returns the length of the era that ends at buf[q], or 0:
