@@ -176,14 +176,38 @@ func dumpsSetup(b *testing.B) []byte {
 
 // BenchmarkScanDumps is BenchmarkScanMixed on CSV dumps only.
 func BenchmarkScanDumps(b *testing.B) {
-	body := dumpsSetup(b)
+	scanBench(b, "dumps", dumpsSetup(b))
+}
+
+// BenchmarkScanProse and BenchmarkScanLogs scan the prose and the logs of
+// the mixed corpus alone (corpus.MixedPart): with BenchmarkScanDumps, what
+// each part costs of BenchmarkScanMixed's time, which `make bench` turns
+// into the rate the dumps would need for the mixed corpus to reach the
+// issue's target.
+func BenchmarkScanProse(b *testing.B) {
+	scanBench(b, "prose", partSetup(b, corpus.Prose))
+}
+
+// BenchmarkScanLogs: see BenchmarkScanProse.
+func BenchmarkScanLogs(b *testing.B) {
+	scanBench(b, "logs", partSetup(b, corpus.Logs))
+}
+
+func partSetup(b *testing.B, part corpus.Part) []byte {
+	benchSetup(b)
+	return corpus.MixedPart(22, envInt("LEAKWATCH_BENCH_MB", 32)<<20, bench.others, part)
+}
+
+// scanBench scans body with a fresh scanner each time, as
+// BenchmarkScanMixed does.
+func scanBench(b *testing.B, source string, body []byte) {
 	ctx := context.Background()
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	var found int
 	for b.Loop() {
 		sc := bench.m.NewScanner()
-		fs, err := sc.Scan(ctx, Input{Source: "dumps", R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
+		fs, err := sc.Scan(ctx, Input{Source: source, R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -835,6 +835,49 @@ func TestMixed(t *testing.T) {
 	}
 }
 
+// TestMixedParts: the parts of Mixed are its chunks of each kind, every
+// line of Mixed is in one of them, and they hold the shares make bench
+// reads them as.
+func TestMixedParts(t *testing.T) {
+	_, others, _, _ := fixture(t)
+	const size = 2 << 20
+	lines := map[string]int{}
+	var parts [3][]byte
+	total := 0
+	for p := range parts {
+		parts[p] = MixedPart(21, size, others, Part(p))
+		total += len(parts[p])
+		for line := range strings.Lines(string(parts[p])) {
+			lines[line]++
+		}
+	}
+	if total < size || total > size+64<<10 {
+		t.Fatalf("the parts of a %d-byte Mixed hold %d bytes", size, total)
+	}
+	mixed := string(Mixed(21, size, others))
+	cut := strings.LastIndexByte(mixed[:len(mixed)-1], '\n') + 1 // the last line may be cut short
+	for line := range strings.Lines(mixed[:cut]) {
+		if lines[line] == 0 {
+			t.Fatalf("line %q of Mixed is in no part", line)
+		}
+		lines[line]--
+	}
+	for p, want := range [3]float64{0.5, 0.2, 0.3} {
+		if share := float64(len(parts[p])) / float64(total); share < want-0.03 || share > want+0.03 {
+			t.Errorf("part %d is %.3f of the bytes, want about %.1f", p, share, want)
+		}
+	}
+	if n := dumpBytes(string(parts[DumpRows]), others[0].Ref[:1]); n != len(parts[DumpRows]) {
+		t.Errorf("dumps part: %d of %d bytes are dump rows", n, len(parts[DumpRows]))
+	}
+	if logs := string(parts[Logs]); !strings.Contains(logs, "HTTP/1.1") || strings.Contains(logs, "。") {
+		t.Error("the logs part is not logs alone")
+	}
+	if prose := string(parts[Prose]); !strings.Contains(prose, "。") || strings.Contains(prose, "HTTP/1.1") {
+		t.Error("the prose part is not prose alone")
+	}
+}
+
 // checkSizes checks that gen, a corpus generator named name, returns valid
 // UTF-8 of exactly the size asked for.
 func checkSizes(t *testing.T, name string, gen func(size int) []byte) {

@@ -12,17 +12,49 @@ import (
 // planted record; with others disjoint from the set it should produce no
 // report. The same arguments always give the same bytes.
 func Mixed(seed uint64, size int, others []Person) []byte {
+	out := make([]byte, 0, size+8192)
+	mixedChunks(seed, size, others, func(_ Part, chunk string) { out = append(out, chunk...) })
+	return cutTo(out, size)
+}
+
+// Part is one of the three kinds of text Mixed is made of.
+type Part int
+
+// Mixed's parts.
+const (
+	Prose    Part = iota // Japanese and English paragraphs, about half
+	Logs                 // server logs, about a fifth
+	DumpRows             // CSV dumps of others, the rest
+)
+
+// MixedPart returns the chunks of one part of Mixed(seed, size, others), in
+// their order there: Mixed without the other two parts, whole chunks, and
+// so about half, a fifth or three tenths of size. Benchmarks scan each part
+// alone to tell what each costs of Mixed's scanning time.
+func MixedPart(seed uint64, size int, others []Person, part Part) []byte {
+	var out []byte
+	mixedChunks(seed, size, others, func(p Part, chunk string) {
+		if p == part {
+			out = append(out, chunk...)
+		}
+	})
+	return out
+}
+
+// mixedChunks makes Mixed's chunks, at least size bytes of them, and hands
+// each to add with its part.
+func mixedChunks(seed uint64, size int, others []Person, add func(Part, string)) {
 	r := rand.New(rand.NewPCG(seed, 0x6d69786564))
 	if len(others) == 0 {
 		others = People(seed, 1000)
 	}
-	out := make([]byte, 0, size+8192)
-	var prose, logs, dumps int
-	for len(out) < size {
-		total := prose + logs + dumps + 1
+	var n [3]int // bytes of each part so far
+	for n[Prose]+n[Logs]+n[DumpRows] < size {
+		total := n[Prose] + n[Logs] + n[DumpRows] + 1
 		var chunk string
+		var part Part
 		switch {
-		case prose*10 < total*5:
+		case n[Prose]*10 < total*5:
 			var sb strings.Builder
 			for i := 0; i < 4; i++ {
 				if r.IntN(2) == 0 {
@@ -32,18 +64,15 @@ func Mixed(seed uint64, size int, others []Person) []byte {
 				}
 				sb.WriteString("\n\n")
 			}
-			chunk = sb.String()
-			prose += len(chunk)
-		case logs*10 < total*2:
-			chunk = logLines(r, 20+r.IntN(20))
-			logs += len(chunk)
+			chunk, part = sb.String(), Prose
+		case n[Logs]*10 < total*2:
+			chunk, part = logLines(r, 20+r.IntN(20)), Logs
 		default:
-			chunk = dumpChunk(r, others)
-			dumps += len(chunk)
+			chunk, part = dumpChunk(r, others), DumpRows
 		}
-		out = append(out, chunk...)
+		n[part] += len(chunk)
+		add(part, chunk)
 	}
-	return cutTo(out, size)
 }
 
 // Dumps returns a UTF-8 corpus of exactly size bytes made only of the CSV
