@@ -169,6 +169,7 @@ type run struct {
 	plus       bool  // preceded by '+'
 	postal     bool  // preceded by 〒
 	glued      bool  // its first digit follows a letter that is no era
+	f          feat  // the features of buf[start:end], as features tells
 }
 
 // features of a candidate span.
@@ -186,17 +187,8 @@ func features(buf []byte) feat {
 	inGroup := false
 	for i := 0; i < len(buf); {
 		if d, n := digitAt(buf, i); n > 0 {
-			if f.first < 0 {
-				f.first = d
-			}
-			f.digits++
-			if !inGroup {
-				inGroup = true
-				if f.ngroups < len(f.groups) {
-					f.ngroups++
-				}
-			}
-			f.groups[f.ngroups-1]++
+			f.digit(d, inGroup)
+			inGroup = true
 			i += n
 			continue
 		}
@@ -210,16 +202,10 @@ func features(buf []byte) feat {
 			i++
 			continue
 		}
-		if hasPrefix(buf[i:], "日") || hasPrefix(buf[i:], "元") {
+		if hasPrefix(buf[i:], "日") {
 			f.seps |= sepDate
-			if buf[i] == 0xE5 { // 元 counts as the year 1
-				f.digits++
-				if f.ngroups < len(f.groups) {
-					f.ngroups++
-				}
-				f.groups[f.ngroups-1]++
-				f.first = 1
-			}
+		} else if hasPrefix(buf[i:], "元") {
+			f.gan()
 		} else if hasPrefix(buf[i:], "号") || hasPrefix(buf[i:], "地") {
 			f.seps |= sepAddr
 		}
@@ -227,6 +213,32 @@ func features(buf []byte) feat {
 		i += n
 	}
 	return f
+}
+
+// digit adds the digit d to f: to the group of the digit before it when
+// inGroup, else to a group of its own (past the eighth group, to the
+// eighth).
+func (f *feat) digit(d int, inGroup bool) {
+	if f.first < 0 {
+		f.first = d
+	}
+	f.digits++
+	if !inGroup && f.ngroups < len(f.groups) {
+		f.ngroups++
+	}
+	f.groups[f.ngroups-1]++
+}
+
+// gan adds 元, the first year of an era: a date's separator and the digit
+// 1, a group of its own.
+func (f *feat) gan() {
+	f.seps |= sepDate
+	f.digits++
+	if f.ngroups < len(f.groups) {
+		f.ngroups++
+	}
+	f.groups[f.ngroups-1]++
+	f.first = 1
 }
 
 // numeric reads the run of digits at buf[i] and tries its candidates.
@@ -255,7 +267,8 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 				if st == r.start && en == r.end {
 					continue
 				}
-				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0, glued: r.glued && a == 0}
+				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0, glued: r.glued && a == 0,
+					f: features(buf[st:en])}
 				s.classify(buf, sub, st, en, base)
 			}
 		}
@@ -288,31 +301,44 @@ func shortNumber(buf []byte, i int) int {
 
 func (s *Scanner) readRun(buf []byte, i int) run {
 	r := run{start: i, pieces: s.pieces[:0]}
+	// r.f is gathered on the way, as features would over the run: the
+	// run is read once.
+	r.f.first = -1
 	j := i
-	digitsSeen := 0
+	inGroup := false
 	for j < len(buf) && j-i < 96 {
 		if c := buf[j]; c >= '0' && c <= '9' {
+			r.f.digit(int(c-'0'), inGroup)
+			inGroup = true
 			j++
-			digitsSeen++
 			continue
 		}
-		if _, n := digitAt(buf, j); n > 0 {
+		if d, n := digitAt(buf, j); n > 0 {
+			r.f.digit(d, inGroup)
+			inGroup = true
 			j += n
-			digitsSeen++
 			continue
 		}
+		inGroup = false
 		if j == i && hasPrefix(buf[j:], "元年") {
+			r.f.gan()
 			j += 3 // 元, then 年 as a separator
-			digitsSeen++
 			continue
 		}
 		c, n := sepAt(buf, j)
 		if n == 0 {
 			// A date ends with 日, an address with 号 or 番地.
-			for _, end := range []string{"日", "号", "番地"} {
-				if digitsSeen > 0 && hasPrefix(buf[j:], end) {
-					j += len(end)
-					break
+			if r.f.digits > 0 {
+				switch {
+				case hasPrefix(buf[j:], "日"):
+					r.f.seps |= sepDate
+					j += len("日")
+				case hasPrefix(buf[j:], "号"):
+					r.f.seps |= sepAddr
+					j += len("号")
+				case hasPrefix(buf[j:], "番地"):
+					r.f.seps |= sepAddr
+					j += len("番地")
 				}
 			}
 			break
@@ -327,11 +353,13 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			if sc, sn := sepAt(buf, k); (c == sepParen || c == sepDate) && sc == sepSpace {
 				if _, dn2 := digitAt(buf, k+sn); dn2 > 0 {
 					r.pieces = append(r.pieces, k)
+					r.f.seps |= c | sc
 					j = k + sn
 					continue
 				}
 			}
 			if c == sepDate && hasPrefix(buf[j:], "年") && hasPrefix(buf[k:], "元") {
+				r.f.seps |= c
 				j = k
 				continue
 			}
@@ -340,6 +368,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 		if c == sepSpace {
 			r.pieces = append(r.pieces, j)
 		}
+		r.f.seps |= c
 		j = k
 	}
 	r.end = j
@@ -373,6 +402,15 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 	if hasSuffix(buf[:q], "〒") {
 		r.postal = true
 		p = q - len("〒")
+	}
+	if p < i {
+		// What stands before the run adds no digit, only separators: a
+		// parenthesis, a space, an era letter's dot.
+		if pf := features(buf[p:i]); pf.digits == 0 {
+			r.f.seps |= pf.seps
+		} else {
+			r.f = features(buf[p:r.end])
+		}
 	}
 	r.start = p
 	s.pieces = r.pieces
@@ -484,10 +522,10 @@ func trimSpaceRight(buf []byte, lo, hi int) int {
 // classify decides which kinds a span of a run could be and looks it up as
 // each. The normalizers do the real checking (dates exist, check digits,
 // Luhn), so these rules only keep obviously wrong kinds from costing a
-// fingerprint.
+// fingerprint. r.f holds the span's features.
 func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 	span := buf[st:en]
-	f := features(span)
+	f := r.f
 	if s.costlyPass != 0 {
 		// A costly set's pass around its hits: only addresses are left.
 		if blockShape(f) {
