@@ -41,12 +41,14 @@ bench: test-deps
 	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
 	     /^BenchmarkScanDumps/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") sd = $$i } \
 	     /^BenchmarkDumpsFloor/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") fl = $$i } \
+	     /^BenchmarkDumpsKnownColumns/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") kc = $$i } \
 	     /^BenchmarkScanProse/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") pr = $$i } \
 	     /^BenchmarkScanLogs/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lg = $$i } \
 	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
 	     /^BenchmarkDaemonPages/ { for (i = 1; i < NF; i++) if ($$(i+1) == "pages/s") pps = $$i } \
 	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
 	           if (sd && fl) printf "csv dumps: matcher %s MB/s, floor %s MB/s (%.2fx); at the floor the mixed corpus (3/10 dumps) stays under %.0f MB/s\n", sd, fl, sd / fl, fl / 0.3; \
+	           if (kc && sd && fl) printf "csv dumps with their columns known (no extraction): %s MB/s, %.2fx the matcher, %.2fx the floor\n", kc, kc / sd, kc / fl; \
 	           if (pr && lg && sd) { left = 1 / 200 - 0.5 / pr - 0.2 / lg; \
 	             printf "parts: prose %s MB/s, logs %s MB/s, dumps %s MB/s, weighted 5:2:3 %.0f MB/s\n", pr, lg, sd, 1 / (0.5 / pr + 0.2 / lg + 0.3 / sd); \
 	             if (left > 0 && fl) printf "200 MB/s mixed needs the dumps at %.0f MB/s with prose and logs as measured, %.2fx the floor (were they free: %.0f MB/s, %.2fx)\n", 0.3 / left, 0.3 / left / fl, 0.3 * 200, 0.3 * 200 / fl; \

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -235,6 +236,115 @@ func BenchmarkDumpsFloor(b *testing.B) {
 	b.ReportMetric(float64(f.probes)/float64(b.N)/(float64(len(body))/1e6), "probes/MB")
 }
 
+// BenchmarkDumpsKnownColumns measures what knowing a dump's columns alone
+// would save: the matcher's scan of BenchmarkScanDumps's corpus, with its
+// extraction replaced by a split of each row at its commas and a lookup of
+// each cell as its column's kind (knownColumns). Names are left, as the
+// extraction leaves them, to the pairing and the windows that follow;
+// everything after the extraction runs as in the matcher. `make bench`
+// prints it against the matcher and the floor.
+func BenchmarkDumpsKnownColumns(b *testing.B) {
+	body := dumpsSetup(b)
+	kinds := dumpKinds()
+	ctx := context.Background()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	var found int
+	for b.Loop() {
+		sc := bench.m.NewScanner()
+		sc.extractWith = func(buf []byte, lo, hi int, base int64) { knownColumns(sc, kinds, buf, lo, hi, base) }
+		fs, err := sc.Scan(ctx, Input{Source: "dumps", R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		found = len(fs)
+	}
+	b.ReportMetric(float64(found), "false-reports")
+}
+
+// knownColumns is extract for CSV rows whose columns have the given
+// kinds: it looks each cell of the lines starting in [lo, hi) up as its
+// column's kind, but the names, batched as extract does. Header rows (a
+// first cell "ref") are skipped.
+func knownColumns(s *Scanner, kinds []fingerprints.Kind, buf []byte, lo, hi int, base int64) {
+	s.batching = true
+	defer func() {
+		s.flush()
+		s.batching = false
+	}()
+	i := lo
+	if i > 0 && buf[i-1] != '\n' {
+		// The line that started before lo is the last segment's.
+		n := bytes.IndexByte(buf[i:], '\n')
+		if n < 0 {
+			return
+		}
+		i += n + 1
+	}
+	for i < hi {
+		e := bytes.IndexByte(buf[i:], '\n')
+		if e < 0 {
+			e = len(buf)
+		} else {
+			e += i
+		}
+		if !bytes.HasPrefix(buf[i:e], []byte("ref,")) {
+			col := 0
+			for st := i; st <= e; col++ {
+				en := bytes.IndexByte(buf[st:e], ',')
+				if en < 0 {
+					en = e
+				} else {
+					en += st
+				}
+				if col < len(kinds) && kinds[col] != 0 && kinds[col] != fingerprints.Name {
+					s.lookup(kinds[col], buf[st:en], base+int64(st), base+int64(en))
+				}
+				st = en + 1
+			}
+		}
+		i = e + 1
+	}
+}
+
+// TestKnownColumns: the scan with knownColumns for its extraction finds the
+// records of a dump of the set's people that the matcher finds, and no
+// record in a dump of strangers: BenchmarkDumpsKnownColumns measures a scan
+// that does the matcher's work on dumps.
+func TestKnownColumns(t *testing.T) {
+	// A set big enough that a person is on a row or two of the dump, not
+	// a dozen: a row the scan skips loses its record.
+	set, others := corpus.Population(5, 20000, 2000)
+	m := corpusMatcher(t, set)
+	kinds := dumpKinds()
+	scan := func(body []byte, known bool) map[string]bool {
+		sc := m.NewScanner()
+		if known {
+			sc.extractWith = func(buf []byte, lo, hi int, base int64) { knownColumns(sc, kinds, buf, lo, hi, base) }
+		}
+		fs, err := sc.Scan(context.Background(), Input{Source: "dumps", R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		refs := map[string]bool{}
+		for _, f := range fs {
+			refs[f.Ref] = true
+		}
+		return refs
+	}
+	// Past a segment (1 MB), so that rows straddle a segment's cut.
+	leak := corpus.Dumps(6, 3<<20/2, set)
+	leak = leak[:bytes.LastIndexByte(leak, '\n')+1]
+	want, got := scan(leak, false), scan(leak, true)
+	rows := bytes.Count(leak, []byte("\n")) - bytes.Count(leak, []byte("ref,"))
+	if len(want) < rows*2/3 || !maps.Equal(got, want) {
+		t.Fatalf("the set's dumps (%d rows): the matcher finds %d records, with known columns %d", rows, len(want), len(got))
+	}
+	if got := scan(corpus.Dumps(6, 1<<20, others), true); len(got) != 0 {
+		t.Fatalf("strangers' dumps: %d records reported", len(got))
+	}
+}
+
 // fieldFloor is the state of BenchmarkDumpsFloor.
 type fieldFloor struct {
 	ix       *fingerprints.Index
@@ -265,17 +375,23 @@ func newFieldFloor(m *Matcher) (*fieldFloor, error) {
 	if !ok {
 		return nil, fmt.Errorf("the set's hasher has no prefilter values")
 	}
+	return &fieldFloor{ix: m.sets[0].ix, pre: pre, kinds: dumpKinds()}, nil
+}
+
+// dumpKinds returns the kind of each column of the corpus's dumps
+// (corpus.CSVHeader), 0 for the ref, which is no field.
+func dumpKinds() []fingerprints.Kind {
 	byName := map[string]fingerprints.Kind{
 		"name": fingerprints.Name, "kana": fingerprints.Name, "birthdate": fingerprints.Birthdate,
 		"phone": fingerprints.Phone, "email": fingerprints.Email, "postal": fingerprints.Postal,
 		"address": fingerprints.Address, "mynumber": fingerprints.MyNumber, "card": fingerprints.Card,
 		"custno": fingerprints.ID,
 	}
-	f := &fieldFloor{ix: m.sets[0].ix, pre: pre}
+	var kinds []fingerprints.Kind
 	for _, col := range corpus.CSVHeader {
-		f.kinds = append(f.kinds, byName[col]) // the ref is no field
+		kinds = append(kinds, byName[col])
 	}
-	return f, nil
+	return kinds
 }
 
 // run does the floor's work for every row of body.
