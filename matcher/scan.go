@@ -94,7 +94,6 @@ type Scanner struct {
 	costlyPass int
 	// batching is set while extract runs: see job.
 	batching bool
-	queue    []queued
 	jobs     []job
 	jobFPs   []jobFP
 	jobKeys  []byte // the jobs' cache keys
@@ -791,7 +790,7 @@ func (s *Scanner) lookup(k fingerprints.Kind, cand []byte, start, end int64) boo
 	}
 	if s.batching {
 		nlen := s.cacheKey(k)
-		s.emit(k, cacheEntry{}, s.newJob(k, nlen), start, end)
+		s.newJob(k, nlen, start, end)
 		return true
 	}
 	s.record(k, s.entryOf(k), start, end)
@@ -909,13 +908,14 @@ func (s *Scanner) newEntry(hits []cachedHit) cacheEntry {
 // directory entries, then all the fingerprint runs, so that the misses
 // overlap; then it records the hits in the order they were found.
 type job struct {
-	k         fingerprints.Kind
-	key0, key int // its s.cache key is s.jobKeys[key0:key]; the form is the first nlen bytes
-	nlen      int
-	fp0, fp   int // its fingerprints are s.jobFPs[fp0:fp]
-	cached    bool
-	entry     cacheEntry
-	deferred  bool // a common weak value: recorded as a deferred ref
+	k          fingerprints.Kind
+	start, end int64 // where the candidate is
+	key0, key  int   // its s.cache key is s.jobKeys[key0:key]; the form is the first nlen bytes
+	nlen       int
+	fp0, fp    int // its fingerprints are s.jobFPs[fp0:fp]
+	cached     bool
+	entry      cacheEntry
+	deferred   bool // a common weak value: recorded as a deferred ref
 }
 
 // jobFP is one lookup of a job, in one set.
@@ -929,36 +929,15 @@ type jobFP struct {
 	lo, hi uint32 // its bucket in the set's index
 }
 
-// queued is a hit-recording waiting for flush: of entry, or of jobs[job]'s
-// entry when job >= 0.
-type queued struct {
-	k          fingerprints.Kind
-	job        int
-	entry      cacheEntry
-	start, end int64
-}
-
-// maxQueued bounds the recordings waiting for flush.
+// maxQueued bounds the lookups waiting for flush.
 const maxQueued = 256
 
-// emit records the hits of a lookup now, or queues the recording while
-// batching.
-func (s *Scanner) emit(k fingerprints.Kind, e cacheEntry, job int, start, end int64) {
-	if !s.batching {
-		s.record(k, e, start, end)
-		return
-	}
-	s.queue = append(s.queue, queued{k: k, job: job, entry: e, start: start, end: end})
-	if len(s.queue) >= maxQueued {
-		s.flush()
-	}
-}
-
-// newJob queues the lookup of the candidate normalized into s.norm (turned
-// into its cache key, the form being s.norm[:nlen]) in the sets to look it
-// up in, with its prefilter values, and returns the job's index.
-func (s *Scanner) newJob(k fingerprints.Kind, nlen int) int {
-	j := job{k: k, nlen: nlen, key0: len(s.jobKeys), fp0: len(s.jobFPs)}
+// newJob queues the lookup of the candidate at [start, end) normalized
+// into s.norm (turned into its cache key, the form being s.norm[:nlen]) in
+// the sets to look it up in, with its prefilter values; flush looks the
+// queue up and records its hits.
+func (s *Scanner) newJob(k fingerprints.Kind, nlen int, start, end int64) {
+	j := job{k: k, start: start, end: end, nlen: nlen, key0: len(s.jobKeys), fp0: len(s.jobFPs)}
 	s.jobKeys = append(s.jobKeys, s.norm...)
 	j.key = len(s.jobKeys)
 	norm := s.norm[:nlen]
@@ -974,10 +953,12 @@ func (s *Scanner) newJob(k fingerprints.Kind, nlen int) int {
 	})
 	j.fp = len(s.jobFPs)
 	s.jobs = append(s.jobs, j)
-	return len(s.jobs) - 1
+	if len(s.jobs) >= maxQueued {
+		s.flush()
+	}
 }
 
-// flush looks up the queued jobs and records the queued hits, in order.
+// flush looks up the queued jobs and records their hits, in order.
 func (s *Scanner) flush() {
 	fps := s.jobFPs
 	// The prefilters, in one loop: its probes do not depend on each other.
@@ -1038,19 +1019,15 @@ func (s *Scanner) flush() {
 			s.cache.put(s.jobKeys[j.key0:j.key], j.entry)
 		}
 	}
-	for _, q := range s.queue {
-		e := q.entry
-		if q.job >= 0 {
-			if j := &s.jobs[q.job]; j.deferred {
-				s.recordDeferred(j, q.start, q.end)
-				continue
-			}
-			e = s.jobs[q.job].entry
+	for ji := range s.jobs {
+		if j := &s.jobs[ji]; j.deferred {
+			s.recordDeferred(j, j.start, j.end)
+		} else {
+			s.record(j.k, j.entry, j.start, j.end)
 		}
-		s.record(q.k, e, q.start, q.end)
 	}
 	clear(s.jobs) // drop the references to the segment and the entries
-	s.queue, s.jobs, s.jobFPs, s.jobKeys = s.queue[:0], s.jobs[:0], s.jobFPs[:0], s.jobKeys[:0]
+	s.jobs, s.jobFPs, s.jobKeys = s.jobs[:0], s.jobFPs[:0], s.jobKeys[:0]
 }
 
 // deferrable reports whether the lookup of job j, whose prefilters have
