@@ -177,7 +177,7 @@ func dumpsSetup(b *testing.B) []byte {
 
 // BenchmarkScanDumps is BenchmarkScanMixed on CSV dumps only.
 func BenchmarkScanDumps(b *testing.B) {
-	scanBench(b, "dumps", dumpsSetup(b))
+	scanBench(b, "dumps", dumpsSetup(b), nil)
 }
 
 // BenchmarkScanProse and BenchmarkScanLogs scan the prose and the logs of
@@ -186,12 +186,12 @@ func BenchmarkScanDumps(b *testing.B) {
 // into the rate the dumps would need for the mixed corpus to reach the
 // issue's target.
 func BenchmarkScanProse(b *testing.B) {
-	scanBench(b, "prose", partSetup(b, corpus.Prose))
+	scanBench(b, "prose", partSetup(b, corpus.Prose), nil)
 }
 
 // BenchmarkScanLogs: see BenchmarkScanProse.
 func BenchmarkScanLogs(b *testing.B) {
-	scanBench(b, "logs", partSetup(b, corpus.Logs))
+	scanBench(b, "logs", partSetup(b, corpus.Logs), nil)
 }
 
 func partSetup(b *testing.B, part corpus.Part) []byte {
@@ -200,14 +200,17 @@ func partSetup(b *testing.B, part corpus.Part) []byte {
 }
 
 // scanBench scans body with a fresh scanner each time, as
-// BenchmarkScanMixed does.
-func scanBench(b *testing.B, source string, body []byte) {
+// BenchmarkScanMixed does, made ready by prepare if it is not nil.
+func scanBench(b *testing.B, source string, body []byte, prepare func(*Scanner)) {
 	ctx := context.Background()
 	b.SetBytes(int64(len(body)))
 	b.ResetTimer()
 	var found int
 	for b.Loop() {
 		sc := bench.m.NewScanner()
+		if prepare != nil {
+			prepare(sc)
+		}
 		fs, err := sc.Scan(ctx, Input{Source: source, R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
 		if err != nil {
 			b.Fatal(err)
@@ -244,22 +247,10 @@ func BenchmarkDumpsFloor(b *testing.B) {
 // everything after the extraction runs as in the matcher. `make bench`
 // prints it against the matcher and the floor.
 func BenchmarkDumpsKnownColumns(b *testing.B) {
-	body := dumpsSetup(b)
-	kinds := dumpKinds()
-	ctx := context.Background()
-	b.SetBytes(int64(len(body)))
-	b.ResetTimer()
-	var found int
-	for b.Loop() {
-		sc := bench.m.NewScanner()
+	body, kinds := dumpsSetup(b), dumpKinds()
+	scanBench(b, "dumps", body, func(sc *Scanner) {
 		sc.extractWith = func(buf []byte, lo, hi int, base int64) { knownColumns(sc, kinds, buf, lo, hi, base) }
-		fs, err := sc.Scan(ctx, Input{Source: "dumps", R: bytes.NewReader(body), MediaType: MediaText, Charset: "utf-8"})
-		if err != nil {
-			b.Fatal(err)
-		}
-		found = len(fs)
-	}
-	b.ReportMetric(float64(found), "false-reports")
+	})
 }
 
 // knownColumns is extract for CSV rows whose columns have the given
