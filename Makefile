@@ -2,12 +2,14 @@
 #
 #   make test    everything CI runs (installs redis-server and chromium if missing)
 #   make bench   benchmarks, with ratios against in-run baselines
+#                (make bench PKGS=./matcher/ for the matcher's alone)
 #   make try     the main job on the embedded store, on generated data
 #   make fuzz    each fuzz target for FUZZTIME (default 15s)
 
 GO        ?= go
 FUZZTIME  ?= 15s
 BENCHTIME ?= 1s
+PKGS      ?= ./...
 
 .PHONY: build test test-deps lint bench fuzz try clean soak
 
@@ -36,7 +38,7 @@ lint:
 # Every benchmark, then the ratios against the baselines measured in the
 # same run (LEAKWATCH_BENCH_SET / LEAKWATCH_BENCH_MB shrink the matcher's).
 bench: test-deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./... | tee bench.out
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench.out
 	@awk '/^BenchmarkScanMixed/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
 	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
 	     /^BenchmarkScanDumps/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") sd = $$i } \
