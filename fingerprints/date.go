@@ -18,7 +18,10 @@ import (
 //   - any of these with an era instead of a four-digit year: an era name
 //     (明治 大正 昭和 平成 令和) or its letter (M T S H R, either case, and
 //     may be followed by a dot), then the era year in one or two digits or 元
-//     (first year): 昭和60年1月2日, S60.1.2, S.60.1.2, H元.1.8.
+//     (first year): 昭和60年1月2日, S60.1.2, S.60.1.2, H元.1.8;
+//   - seven digits, an era's code then YYMMDD, as Japanese registers and
+//     billing systems store dates (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和):
+//     3600102.
 //
 // Numbers may also be written in kanji (昭和六十年一月二日, 一九八五年).
 // A date must exist, lie in 1868-2100, and lie inside its era: 昭和64年1月8日
@@ -168,6 +171,14 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 	}
 	if e == noEra && len(b) == 8 && allDigits(b) {
 		return atoi(b[:4]), atoi(b[4:6]), atoi(b[6:]), noEra, true
+	}
+	if e == noEra && len(b) == 7 && allDigits(b) {
+		// 3600102: the era's code (its place in eras, from 1), then
+		// YYMMDD.
+		if c := int(b[0] - '1'); c < len(eras) {
+			return atoi(b[1:3]), atoi(b[3:5]), atoi(b[5:]), c, true
+		}
+		return
 	}
 	if e != noEra && len(b)-p == 6 && allDigits(b[p:]) {
 		// S600102, 昭和600102: the era, then YYMMDD.

@@ -537,7 +537,10 @@ func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
 	g := f.groups[:f.ngroups]
 	dateShape := f.seps&sepDate != 0 || r.era ||
 		(f.ngroups == 3 && g[0] == 4 && g[1] <= 2 && g[2] <= 2 && f.seps&(sepSlash|sepDash|sepDot) != 0 && f.seps&(sepAddr|sepParen) == 0) ||
-		(f.ngroups == 1 && f.digits == 8 && f.seps == 0)
+		(f.ngroups == 1 && f.digits == 8 && f.seps == 0) ||
+		// 3600102: an era's code, then YYMMDD; or a postal code, tried
+		// as one too (after 〒, the span holds the mark, and is no date).
+		(f.ngroups == 1 && f.digits == 7 && f.seps == 0 && f.first >= 1 && f.first <= 5)
 	if dateShape && f.seps&sepAddr == 0 && !r.glued {
 		// A date is a birthdate or a date alike (one normalizer), so
 		// without birthdates in any set it is tried as a date at once.

@@ -201,7 +201,8 @@ func Era(t time.Time) (name, letter string, year int) {
 // slash 1985/01/02, dash 1985-1-2, dot 1985.1.2, compact 19850102, kanji
 // 1985年1月2日, era 昭和60年1月2日 (元年 for the first year), era-letter
 // S60.1.2, era-letter-dot S.60.1.2, era-letter-slash S60/01/02,
-// era-compact S600102, fullwidth １９８５年１月２日, era-fullwidth
+// era-compact S600102, era-code 3600102 (the era's code, 1 明治 to 5
+// 令和, then YYMMDD), fullwidth １９８５年１月２日, era-fullwidth
 // 昭和６０年１月２日 and era-letter-fullwidth Ｓ６０．１．２.
 func BirthdateForms(t time.Time) []Form {
 	y, m, d := t.Year(), int(t.Month()), t.Day()
@@ -227,6 +228,7 @@ func BirthdateForms(t time.Time) []Form {
 		{"era-letter-dot", letter + "." + eys + "." + ms + "." + ds},
 		{"era-letter-slash", letter + pad(uint64(ey), 2) + "/" + m2 + "/" + d2},
 		{"era-compact", letter + pad(uint64(ey), 2) + m2 + d2},
+		{"era-code", strconv.Itoa(strings.Index("MTSHR", letter)+1) + pad(uint64(ey), 2) + m2 + d2},
 		{"fullwidth", FullWidth(kanji)},
 		{"era-fullwidth", FullWidth(eraText)},
 		{"era-letter-fullwidth", FullWidth(letter + eys + "." + ms + "." + ds)},
