@@ -94,6 +94,12 @@ func fwDigit(buf []byte, i int) int {
 	return -1
 }
 
+// digitStarts reports whether a digit (ASCII or full-width) starts at
+// buf[i].
+func digitStarts(buf []byte, i int) bool {
+	return i < len(buf) && (buf[i]-'0' <= 9 || fwDigit(buf, i) >= 0)
+}
+
 // digitAt returns the value and width of a digit (ASCII or full-width) at
 // buf[i], or -1.
 func digitAt(buf []byte, i int) (int, int) {
@@ -117,8 +123,17 @@ const (
 	sepAddr // 丁目 番地 番 号 の
 )
 
+// asciiSep is sepAt's class of each ASCII byte (0 for the rest): readRun
+// tests it before calling sepAt, for the bytes of most runs.
+var asciiSep = func() (t [256]uint8) {
+	for c := 0; c < 0x80; c++ {
+		t[c], _ = sepAt([]byte{byte(c)}, 0)
+	}
+	return
+}()
+
 // sepAt returns the class and width of a separator at buf[i], or 0.
-func sepAt(buf []byte, i int) (int, int) {
+func sepAt(buf []byte, i int) (uint8, int) {
 	if i >= len(buf) {
 		return 0, 0
 	}
@@ -172,13 +187,15 @@ type run struct {
 	f          feat  // the features of buf[start:end], as features tells
 }
 
-// features of a candidate span.
+// features of a candidate span. A span is at most a run (96 bytes) and
+// what stands before it, so its counts fit in small integers; the struct
+// is copied with every run and every piece of one, and is kept small.
 type feat struct {
-	digits  int
-	first   int // first digit
-	groups  [8]int
-	ngroups int
-	seps    int // separator classes seen
+	groups  [8]uint8 // the digits of each group, in order
+	digits  int16
+	first   int8 // first digit, or -1
+	ngroups int8
+	seps    uint8 // separator classes seen
 }
 
 func features(buf []byte) feat {
@@ -220,10 +237,10 @@ func features(buf []byte) feat {
 // eighth).
 func (f *feat) digit(d int, inGroup bool) {
 	if f.first < 0 {
-		f.first = d
+		f.first = int8(d)
 	}
 	f.digits++
-	if !inGroup && f.ngroups < len(f.groups) {
+	if !inGroup && int(f.ngroups) < len(f.groups) {
 		f.ngroups++
 	}
 	f.groups[f.ngroups-1]++
@@ -234,7 +251,7 @@ func (f *feat) digit(d int, inGroup bool) {
 func (f *feat) gan() {
 	f.seps |= sepDate
 	f.digits++
-	if f.ngroups < len(f.groups) {
+	if int(f.ngroups) < len(f.groups) {
 		f.ngroups++
 	}
 	f.groups[f.ngroups-1]++
@@ -248,7 +265,8 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 		s.ids(buf, i, j, base)
 		return j
 	}
-	r := s.readRun(buf, i)
+	r := &s.run
+	readRun(r, buf, i)
 	s.classify(buf, r, r.start, r.end, base)
 	if len(r.pieces) > 0 {
 		// "生年月日 1985/01/02 090-1234-5678": pieces between spaces, and
@@ -269,7 +287,7 @@ func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 				}
 				sub := run{start: st, end: en, plus: r.plus && a == 0, era: r.era && a == 0, postal: r.postal && a == 0, glued: r.glued && a == 0,
 					f: features(buf[st:en])}
-				s.classify(buf, sub, st, en, base)
+				s.classify(buf, &sub, st, en, base)
 			}
 		}
 	}
@@ -299,8 +317,9 @@ func shortNumber(buf []byte, i int) int {
 	return j
 }
 
-func (s *Scanner) readRun(buf []byte, i int) run {
-	r := run{start: i, pieces: s.pieces[:0]}
+// readRun reads the run at buf[i] into r, reusing its pieces.
+func readRun(r *run, buf []byte, i int) {
+	*r = run{start: i, pieces: r.pieces[:0]}
 	// r.f is gathered on the way, as features would over the run: the
 	// run is read once.
 	r.f.first = -1
@@ -313,10 +332,10 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			j++
 			continue
 		}
-		if d, n := digitAt(buf, j); n > 0 {
+		if d := fwDigit(buf, j); d >= 0 {
 			r.f.digit(d, inGroup)
 			inGroup = true
-			j += n
+			j += 3
 			continue
 		}
 		inGroup = false
@@ -325,8 +344,11 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 			j += 3 // 元, then 年 as a separator
 			continue
 		}
-		c, n := sepAt(buf, j)
-		if n == 0 {
+		c, n := asciiSep[buf[j]], 1
+		if buf[j] >= 0x80 {
+			c, n = sepAt(buf, j)
+		}
+		if c == 0 {
 			// A date ends with 日, an address with 号 or 番地.
 			if r.f.digits > 0 {
 				switch {
@@ -349,7 +371,7 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 		if c == sepAddr && hasPrefix(buf[j:], "番") && hasPrefix(buf[k:], "地") {
 			k += 3
 		}
-		if _, dn := digitAt(buf, k); dn == 0 {
+		if !digitStarts(buf, k) {
 			if sc, sn := sepAt(buf, k); (c == sepParen || c == sepDate) && sc == sepSpace {
 				if _, dn2 := digitAt(buf, k+sn); dn2 > 0 {
 					r.pieces = append(r.pieces, k)
@@ -413,14 +435,18 @@ func (s *Scanner) readRun(buf []byte, i int) run {
 		}
 	}
 	r.start = p
-	s.pieces = r.pieces
-	return r
 }
 
 // eraMarkBefore returns the length of the era that ends at buf[q], or 0:
 // an era name (昭和), an era letter standing alone (S), or such a letter
 // and a dot, half- or full-width (S.60.1.2, Ｓ．６０．１．２).
 func eraMarkBefore(buf []byte, q int) int {
+	if q == 0 {
+		return 0
+	}
+	if c := buf[q-1]; c < 0x80 && c != '.' && !isASCIILetter(c) {
+		return 0 // what every run but an era date's follows: a byte test
+	}
 	if n := eraNameBefore(buf, q); n > 0 {
 		return n
 	}
@@ -523,7 +549,7 @@ func trimSpaceRight(buf []byte, lo, hi int) int {
 // each. The normalizers do the real checking (dates exist, check digits,
 // Luhn), so these rules only keep obviously wrong kinds from costing a
 // fingerprint. r.f holds the span's features.
-func (s *Scanner) classify(buf []byte, r run, st, en int, base int64) {
+func (s *Scanner) classify(buf []byte, r *run, st, en int, base int64) {
 	span := buf[st:en]
 	f := r.f
 	if s.costlyPass != 0 {

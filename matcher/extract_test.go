@@ -46,7 +46,8 @@ func checkRunFeatures(t *testing.T, s string) {
 		if _, n := digitAt(buf, i); n == 0 && !hasPrefix(buf[i:], "元年") {
 			continue
 		}
-		r := sc.readRun(buf, i)
+		r := &sc.run
+		readRun(r, buf, i)
 		if want := features(buf[r.start:r.end]); r.f != want {
 			t.Fatalf("%q at %d: run %q has features %+v, features says %+v", s, i, buf[r.start:r.end], r.f, want)
 		}

@@ -50,7 +50,7 @@ type Scanner struct {
 	tmp    []cachedHit
 	wins   [][2]int
 	starts []addrStart
-	pieces []int // readRun's buffer
+	run    run   // numeric's run, its pieces reused
 	bounds []int // numeric's buffer
 	toks   []token
 	offs   []int
