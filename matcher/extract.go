@@ -40,6 +40,7 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 	for i := range s.idChunks {
 		s.idChunks[i].valid = false // buf is another segment's
 	}
+	s.idQuiet = [2]int{}
 	i := lo
 	for i < hi {
 		for i < hi && !trigger[buf[i]] {
@@ -630,6 +631,10 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 	for lo > 0 && !utf8.RuneStart(buf[lo]) {
 		lo--
 	}
+	if lo >= s.idQuiet[0] && hi <= s.idQuiet[1] {
+		return // no set's pattern matches there
+	}
+	quiet := [2]int{lo, len(buf)}
 	for si := range s.m.sets {
 		if s.m.sets[si].idRe == nil {
 			continue
@@ -638,6 +643,10 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 		if !c.valid || lo < c.lo || hi > c.hi {
 			s.searchIDs(buf, si, lo, hi)
 		}
+		if len(c.matches) > 0 {
+			quiet[1] = 0
+		}
+		quiet[0], quiet[1] = max(quiet[0], c.lo), min(quiet[1], c.hi)
 		// The first match ending after st: runs come in order, so the
 		// search goes on from the last run's.
 		i := c.next
@@ -656,6 +665,7 @@ func (s *Scanner) ids(buf []byte, st, en int, base int64) {
 			s.lookup(fingerprints.ID, buf[a:b], base+int64(a), base+int64(b))
 		}
 	}
+	s.idQuiet = quiet
 }
 
 // idChunkSize is how far past a run's window its id search reaches, for

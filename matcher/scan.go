@@ -65,6 +65,10 @@ type Scanner struct {
 	fold    []byte
 	foldMap []int
 	idLocs  [][2]int // searchIDs' buffer
+	// idQuiet is a stretch of the buffer, [idQuiet[0], idQuiet[1]), that
+	// the id chunks of every set cover with no match: ids returns at once
+	// for a run whose window lies in it (logs are full of short runs).
+	idQuiet [2]int
 	// idChunks[i] is the id matches of set i around the last runs.
 	idChunks []idChunk
 	pending  []ref // weak values near a segment's end, for the next
