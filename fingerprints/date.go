@@ -21,7 +21,11 @@ import (
 //     (first year): 昭和60年1月2日, S60.1.2, S.60.1.2, H元.1.8;
 //   - seven digits, an era's code then YYMMDD, as Japanese registers and
 //     billing systems store dates (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和):
-//     3600102.
+//     3600102;
+//   - an English month, in full or by its first three letters (and Sept),
+//     in any case, an abbreviation perhaps followed by a dot, with the day
+//     (1–2 digits, perhaps with st, nd, rd or th) and a four-digit year:
+//     Jan 2, 1985; January 2nd 1985; 2 Jan 1985; 02-JAN-1985; 2/Jan/1985.
 //
 // Numbers may also be written in kanji (昭和六十年一月二日, 一九八五年).
 // A date must exist, lie in 1868-2100, and lie inside its era: 昭和64年1月8日
@@ -148,6 +152,9 @@ const (
 // eras, noEra for a Gregorian year, or errShortYear when ok is false because
 // a year has fewer than four digits and no era.
 func parseDate(b []byte) (y, m, d, e int, ok bool) {
+	if y, m, d, ok := parseEnglishDate(b); ok {
+		return y, m, d, noEra, true
+	}
 	e = noEra
 	p := 0
 	for i := range eras {
@@ -247,6 +254,110 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 		p += len("日")
 	}
 	return y, m, d, e, p == len(b)
+}
+
+// parseEnglishDate parses b, a date with an English month and white space
+// removed: the month first (Jan2,1985, January2nd1985, Sept.2,1985, and
+// Jan21985, which was Jan 2 1985), or the day first (2Jan1985,
+// 2ndJanuary,1985, 02-JAN-1985, 2/Jan/1985). The year has four digits,
+// last.
+func parseEnglishDate(b []byte) (y, m, d int, ok bool) {
+	p := 0
+	if m = parseMonth(b, &p); m > 0 {
+		q := p
+		for q < len(b) && isASCIIDigit(b[q]) {
+			q++
+		}
+		switch n := q - p; {
+		case q == len(b) && (n == 5 || n == 6):
+			// Jan21985: the day, then the year, their space removed.
+			return atoi(b[q-4:]), m, atoi(b[p : q-4]), true
+		case n == 0 || n > 2:
+			return 0, 0, 0, false
+		}
+		d, p = atoi(b[p:q]), ordinalEnd(b, q)
+		if p < len(b) && b[p] == ',' {
+			p++
+		}
+	} else {
+		q := p
+		for q < len(b) && isASCIIDigit(b[q]) {
+			q++
+		}
+		if n := q - p; n == 0 || n > 2 {
+			return 0, 0, 0, false
+		}
+		d, p = atoi(b[p:q]), ordinalEnd(b, q)
+		var sep byte
+		if p < len(b) && (b[p] == '-' || b[p] == '/' || b[p] == '.') {
+			sep = b[p]
+			p++
+		}
+		if m = parseMonth(b, &p); m == 0 {
+			return 0, 0, 0, false
+		}
+		switch {
+		case sep != 0 && p < len(b) && b[p] == sep:
+			p++
+		case sep != 0:
+			return 0, 0, 0, false
+		case p < len(b) && b[p] == ',':
+			p++
+		}
+	}
+	if len(b)-p != 4 || !allDigits(b[p:]) {
+		return 0, 0, 0, false
+	}
+	return atoi(b[p:]), m, d, true
+}
+
+// monthNames are the English months, in order.
+var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july",
+	"august", "september", "october", "november", "december"}
+
+// parseMonth reads the English month at b[*p:] (in full, or its first three
+// letters, or Sept; any case; an abbreviation may end in a dot) and returns
+// its number, 1 to 12; or 0, leaving *p alone.
+func parseMonth(b []byte, p *int) int {
+	i := *p
+	j := i
+	for j < len(b) && (b[j]|0x20 >= 'a' && b[j]|0x20 <= 'z') {
+		j++
+	}
+	w := b[i:j]
+	if len(w) < 3 || len(w) > len("september") {
+		return 0 // most dates: no letter
+	}
+	for m, name := range monthNames {
+		if len(w) != len(name) && len(w) != 3 && !(m == 8 && len(w) == 4) || len(w) > len(name) {
+			continue
+		}
+		same := true
+		for k, c := range w {
+			same = same && c|0x20 == name[k]
+		}
+		if !same {
+			continue
+		}
+		if len(w) < len(name) && j < len(b) && b[j] == '.' {
+			j++ // Jan., Sept.
+		}
+		*p = j
+		return m + 1
+	}
+	return 0
+}
+
+// ordinalEnd returns the end of the ordinal suffix (st, nd, rd, th, any
+// case) at b[i:], or i.
+func ordinalEnd(b []byte, i int) int {
+	if i+1 < len(b) {
+		switch uint16(b[i]|0x20)<<8 | uint16(b[i+1]|0x20) {
+		case 's'<<8 | 't', 'n'<<8 | 'd', 'r'<<8 | 'd', 't'<<8 | 'h':
+			return i + 2
+		}
+	}
+	return i
 }
 
 // parseDateNumber reads a number at b[*p:]: ASCII digits, or a run of kanji

@@ -57,6 +57,26 @@ func TestDateValid(t *testing.T) {
 		"2000/02/29":      "2000-02-29",
 		"1868/01/01":      "1868-01-01",
 		"2100/12/31":      "2100-12-31",
+		// English months.
+		"Jan 2, 1985":         "1985-01-02",
+		"January 2, 1985":     "1985-01-02",
+		"january 2 1985":      "1985-01-02",
+		"JAN 02 1985":         "1985-01-02",
+		"Jan. 2, 1985":        "1985-01-02",
+		"January 2nd, 1985":   "1985-01-02",
+		"Sept. 21, 1985":      "1985-09-21",
+		"Sep 21 1985":         "1985-09-21",
+		"May 21 1985":         "1985-05-21",
+		"2 Jan 1985":          "1985-01-02",
+		"2 January 1985":      "1985-01-02",
+		"2nd January, 1985":   "1985-01-02",
+		"02-JAN-1985":         "1985-01-02",
+		"2/Jan/1985":          "1985-01-02",
+		"21st Dec 1999":       "1999-12-21",
+		"Ｊａｎ　２，　１９８５":         "1985-01-02",
+		"February 29, 2000":   "2000-02-29",
+		"3rd March 2024":      "2024-03-03",
+		"December 31st, 2100": "2100-12-31",
 	}
 	testValid(t, Birthdate, cases)
 	testValid(t, Date, cases)
@@ -109,6 +129,23 @@ func TestDateInvalid(t *testing.T) {
 		"昭和60年":            "not a recognized date format",
 		"":                 "not a recognized date format",
 		"1985-01-02T00:00": "not a recognized date format",
+		// English months.
+		"Jan 32, 1985":     "no such date",
+		"February 29 1900": "no such date",
+		"Jan 0, 1985":      "no such date",
+		"Jan 2, 85":        "not a recognized date format",
+		"Jan 2, 19850":     "not a recognized date format",
+		"Jan 123 1985":     "not a recognized date format",
+		"Janu 2, 1985":     "not a recognized date format",
+		"Ja 2, 1985":       "not a recognized date format",
+		"Foo 2, 1985":      "not a recognized date format",
+		"Januaryy 2, 1985": "not a recognized date format",
+		"2 Jan, 1985, 3":   "year needs four digits or an era",
+		"02-Jan/1985":      "year needs four digits or an era",
+		"2 1985":           "not a recognized date format",
+		"Jan 1985":         "not a recognized date format",
+		"2 Jan":            "year needs four digits or an era",
+		"Dec 31, 1867":     "year out of range",
 	}
 	testInvalid(t, Birthdate, cases)
 	testInvalid(t, Date, cases)
@@ -119,7 +156,8 @@ func TestDateAlike(t *testing.T) {
 		testAlike(t, k, [][]string{
 			{"1985/01/02", "1985-1-2", "1985.1.2", "19850102", "1985年1月2日", "１９８５年１月２日",
 				"昭和60年1月2日", "昭和６０年１月２日", "S60.1.2", "S60/01/02", "s60-1-2", "㍼60年1月2日",
-				"昭和 60年 1月 2日", "昭和六十年一月二日", "S600102", "昭和600102", "S.60.1.2", "3600102"},
+				"昭和 60年 1月 2日", "昭和六十年一月二日", "S600102", "昭和600102", "S.60.1.2", "3600102",
+				"Jan 2, 1985", "2 January 1985", "02-JAN-1985"},
 			{"1989-01-07", "昭和64年1月7日", "S64.1.7"},
 			{"1989-01-08", "平成元年1月8日", "H1.1.8", "H01.01.08", "㍻元年1月8日", "4010108"},
 			{"2019-05-01", "令和元年5月1日", "R1.5.1", "㋿元年5月1日"},

@@ -262,12 +262,19 @@ func (f *feat) gan() {
 // numeric reads the run of digits at buf[i] and tries its candidates.
 func (s *Scanner) numeric(buf []byte, i int, base int64) int {
 	if j := shortNumber(buf, i); j > i {
-		// Nothing but an id can be that (logs are full of them).
+		// Nothing but an id can be that (logs are full of them), or the
+		// day of an English date (Jan 2, 1985; 2nd Jan 1985).
+		if j-i <= 2 && mayBeEnglishDay(buf, i) {
+			s.englishDate(buf, i, base)
+		}
 		s.ids(buf, i, j, base)
 		return j
 	}
 	r := &s.run
 	readRun(r, buf, i)
+	if r.f.groups[0] <= 2 && mayBeEnglishDay(buf, i) {
+		s.englishDate(buf, i, base) // 2 Jan 1985, Jan 2 1985, 02-JAN-1985
+	}
 	s.classify(buf, r, r.start, r.end, base)
 	if len(r.pieces) > 0 {
 		// "生年月日 1985/01/02 090-1234-5678": pieces between spaces, and
@@ -569,13 +576,7 @@ func (s *Scanner) classify(buf []byte, r *run, st, en int, base int64) {
 		// as one too (after 〒, the span holds the mark, and is no date).
 		(f.ngroups == 1 && f.digits == 7 && f.seps == 0 && f.first >= 1 && f.first <= 5)
 	if dateShape && f.seps&sepAddr == 0 && !r.glued {
-		// A date is a birthdate or a date alike (one normalizer), so
-		// without birthdates in any set it is tried as a date at once.
-		if !s.m.hasKind[fingerprints.Birthdate] && !s.reference {
-			s.lookup(fingerprints.Date, span, start, end)
-		} else if s.lookup(fingerprints.Birthdate, span, start, end) {
-			s.lookup(fingerprints.Date, span, start, end)
-		}
+		s.lookupDate(span, start, end)
 	}
 	if f.seps&(sepDate|sepAddr) == 0 && !r.era {
 		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 13) {
@@ -593,6 +594,17 @@ func (s *Scanner) classify(buf []byte, r *run, st, en int, base int64) {
 	}
 	if blockShape(f) {
 		s.address(buf, st, en, base)
+	}
+}
+
+// lookupDate looks a date up as a birthdate and as a date. Both kinds
+// have one normalizer, so without birthdates in any set it is tried as a
+// date at once, and a span that is no birthdate is no date.
+func (s *Scanner) lookupDate(span []byte, start, end int64) {
+	if !s.m.hasKind[fingerprints.Birthdate] && !s.reference {
+		s.lookup(fingerprints.Date, span, start, end)
+	} else if s.lookup(fingerprints.Birthdate, span, start, end) {
+		s.lookup(fingerprints.Date, span, start, end)
 	}
 }
 

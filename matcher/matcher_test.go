@@ -122,6 +122,12 @@ func TestMatchShapes(t *testing.T) {
 		{"full-width compact era date", "山田 太郎 Ｓ６００１０２", "", "c1:birthdate+name"},
 		{"full-width era letter, half-width digits", "山田 太郎 Ｓ60.1.2", "", "c1:birthdate+name"},
 		{"phone after TEL", "山田 太郎 TEL09012345678", "", "c1:name+phone"},
+		{"english date, month first", "Name: Taro Yamada, born July 8, 1970.", "", "c4:birthdate+name"},
+		{"english date, abbreviated", "Taro Yamada DOB: Jul. 8 1970", "", "c4:birthdate+name"},
+		{"english date, day first", "YAMADA Taro (DOB 8 Jul 1970)", "", "c4:birthdate+name"},
+		{"english date, dashed", "Taro Yamada,08-JUL-1970,x\n", "", "c4:birthdate+name"},
+		{"english date, ordinal", "山田 太郎, born January 2nd, 1985", "", "c1:birthdate+name"},
+		{"english date, day first with a comma", "山田 太郎 2nd January, 1985", "", "c1:birthdate+name"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
 		{"single phone", "call 090-1234-5678 now", "", ""},
@@ -139,6 +145,11 @@ func TestMatchShapes(t *testing.T) {
 		{"era letter and a dot inside a word", "山田 太郎 PS.60.1.2", "", ""},
 		{"full-width era letter inside a word", "山田 太郎 ＰＳ６０．１．２", "", ""},
 		{"full-width postal inside a code", "山田 太郎 Ｐ１０００００５", "", ""},
+		{"english date without a year", "山田 太郎 born Jan 2", "", ""},
+		{"english date, two-digit year", "山田 太郎 Jan 2, 85", "", ""},
+		{"english date, five-digit year", "山田 太郎 Jan 2, 19850", "", ""},
+		{"month word inside a word", "山田 太郎 xJan 2, 1985", "", ""},
+		{"no month", "山田 太郎 Chapter 2, 1985", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

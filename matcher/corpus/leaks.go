@@ -570,7 +570,7 @@ var styleSets = map[string]map[string][]string{
 		KindAddress: {"pref-fullwidth", "fullwidth"}, KindMyNumber: {"fullwidth"}, KindID: {"fullwidth"},
 	},
 	"romaji-en": {
-		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash"},
+		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
 		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren"},
 		KindPostal: {"canonical"}, KindMyNumber: {"canonical", "space"}, KindCard: {"space", "dash"}, KindID: {"canonical"},
 	},
