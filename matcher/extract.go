@@ -579,7 +579,10 @@ func (s *Scanner) classify(buf []byte, r *run, st, en int, base int64) {
 		s.lookupDate(span, start, end)
 	}
 	if f.seps&(sepDate|sepAddr) == 0 && !r.era {
-		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 13) {
+		// A domestic number has 10 or 11 digits, one dialled from abroad
+		// up to 19: 0081 or 010 81, then 81's national number with its
+		// 0 perhaps repeated, or 00 or 010 and another country's.
+		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 19) {
 			s.lookup(fingerprints.Phone, span, start, end)
 		}
 		if f.digits == 7 && !r.glued && (r.postal || f.ngroups == 1 || (f.ngroups == 2 && g[0] == 3 && f.seps&^sepSpace == sepDash)) {

@@ -122,6 +122,8 @@ func TestMatchShapes(t *testing.T) {
 		{"full-width compact era date", "山田 太郎 Ｓ６００１０２", "", "c1:birthdate+name"},
 		{"full-width era letter, half-width digits", "山田 太郎 Ｓ60.1.2", "", "c1:birthdate+name"},
 		{"phone after TEL", "山田 太郎 TEL09012345678", "", "c1:name+phone"},
+		{"phone dialled with 0081", "Name: YAMADA Taro, Phone: 0081-70-1111-2222", "", "c4:name+phone"},
+		{"phone dialled with 010 81", "山田 太郎 010-81-90-1234-5678", "", "c1:name+phone"},
 		{"english date, month first", "Name: Taro Yamada, born July 8, 1970.", "", "c4:birthdate+name"},
 		{"english date, abbreviated", "Taro Yamada DOB: Jul. 8 1970", "", "c4:birthdate+name"},
 		{"english date, day first", "YAMADA Taro (DOB 8 Jul 1970)", "", "c4:birthdate+name"},
