@@ -22,6 +22,10 @@ import (
 //   - seven digits, an era's code then YYMMDD, as Japanese registers and
 //     billing systems store dates (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和):
 //     3600102;
+//   - in the 年 form, the year may be followed, before or after 年, by the
+//     same year in the other calendar between parentheses:
+//     昭和60年（1985年）1月2日, 1985年（昭和60年）1月2日, 1985（昭和60）年1月2日;
+//     a year that differs rejects the date;
 //   - an English month, in full or by its first three letters (and Sept),
 //     in any case, an abbreviation perhaps followed by a dot, with the day
 //     (1–2 digits, perhaps with st, nd, rd or th) and a four-digit year:
@@ -211,11 +215,20 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 			return 0, 0, 0, e, false
 		}
 	}
+	// 1985(昭和60)年, 昭和60(1985)年: the year again, in the other
+	// calendar.
+	if p, ok = altYear(b, p, y, e); !ok {
+		return 0, 0, 0, e, false
+	}
 	// The separator after the year decides the rest.
 	var sep byte
 	switch {
 	case bytes.HasPrefix(b[p:], []byte("年")):
 		p += len("年")
+		// 1985年(昭和60年)1月2日, 昭和60年(1985年)1月2日.
+		if p, ok = altYear(b, p, y, e); !ok {
+			return 0, 0, 0, e, false
+		}
 	case p < len(b) && (b[p] == '/' || b[p] == '.'):
 		sep = b[p]
 		p++
@@ -254,6 +267,45 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 		p += len("日")
 	}
 	return y, m, d, e, p == len(b)
+}
+
+// altYear reads, at b[p:], the year y of era e (noEra: Gregorian) written
+// again in the other calendar between parentheses, as Japanese forms do:
+// (1985) or (1985年) after an era's year, (昭和60), (昭和60年) or (平成元年)
+// after a Gregorian one. It returns where the parentheses end, or p when
+// there are none; ok is false when they hold no year or another year.
+func altYear(b []byte, p, y, e int) (next int, ok bool) {
+	if p >= len(b) || b[p] != '(' {
+		return p, true
+	}
+	q := bytes.IndexByte(b[p:], ')')
+	if q < 0 {
+		return p, false
+	}
+	in := bytes.TrimSuffix(b[p+1:p+q], []byte("年"))
+	want := y
+	if e >= 0 {
+		want += eras[e].offset
+	}
+	got := -1
+	if e >= 0 {
+		if len(in) == 4 && allDigits(in) {
+			got = atoi(in)
+		}
+	} else {
+		for _, er := range eras {
+			if v, ok := bytes.CutPrefix(in, []byte(er.name)); ok {
+				switch {
+				case bytes.Equal(v, []byte("元")):
+					got = 1 + er.offset
+				case len(v) >= 1 && len(v) <= 2 && allDigits(v):
+					got = atoi(v) + er.offset
+				}
+				break
+			}
+		}
+	}
+	return p + q + 1, got == want
 }
 
 // parseEnglishDate parses b, a date with an English month and white space

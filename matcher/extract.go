@@ -393,6 +393,30 @@ func readRun(r *run, buf []byte, i int) {
 				j = k
 				continue
 			}
+			// The year again, in the other calendar: 1985年（昭和60年）1月2日,
+			// 昭和60年（1985年）1月2日, 1985（昭和60）年1月2日. A parenthesis
+			// and 年 in either order go on to a digit, and an opening
+			// parenthesis to an era's name and its year.
+			sc, sn := sepAt(buf, k)
+			if c|sc != sepDate|sepParen {
+				sc, sn = 0, 0
+			}
+			if c == sepParen && opensParen(buf, j) || sc == sepParen && opensParen(buf, k) {
+				if m := altYearAt(buf, k+sn); m > k+sn {
+					r.f.seps |= c | sc
+					j = m
+					if hasPrefix(buf[j:], "元") {
+						r.f.gan()
+						j += len("元")
+					}
+					continue
+				}
+			}
+			if sn > 0 && digitStarts(buf, k+sn) {
+				r.f.seps |= c | sc
+				j = k + sn
+				continue
+			}
 			break
 		}
 		if c == sepSpace {
@@ -443,6 +467,26 @@ func readRun(r *run, buf []byte, i int) {
 		}
 	}
 	r.start = p
+}
+
+// opensParen reports whether an opening parenthesis, half- or full-width,
+// stands at buf[i].
+func opensParen(buf []byte, i int) bool {
+	return i < len(buf) && buf[i] == '(' || hasPrefix(buf[i:], "（")
+}
+
+// altYearAt returns where the year of the era named at buf[i] starts (a
+// digit, or 元), or i.
+func altYearAt(buf []byte, i int) int {
+	for _, era := range eraNames {
+		if hasPrefix(buf[i:], era) {
+			if j := i + len(era); digitStarts(buf, j) || hasPrefix(buf[j:], "元") {
+				return j
+			}
+			return i
+		}
+	}
+	return i
 }
 
 // eraMarkBefore returns the length of the era that ends at buf[q], or 0:

@@ -219,6 +219,8 @@ func TestForms(t *testing.T) {
 		{styleText(BirthdateForms(d(1989, 1, 8)), "era-letter"), "H1.1.8"},
 		{styleText(BirthdateForms(d(2019, 5, 1)), "era"), "令和元年5月1日"},
 		{styleText(BirthdateForms(d(1926, 12, 25)), "era"), "昭和元年12月25日"},
+		{styleText(BirthdateForms(d(1985, 1, 2)), "era-both"), "昭和60年（1985年）1月2日"},
+		{styleText(BirthdateForms(d(1989, 1, 8)), "kanji-both"), "1989年（平成元年）1月8日"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "english"), "January 2, 1985"},
 		{styleText(BirthdateForms(d(1985, 9, 21)), "english-abbrev"), "Sep 21, 1985"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "english-day-first"), "2 Jan 1985"},

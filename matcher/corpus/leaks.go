@@ -589,7 +589,7 @@ var styleSets = map[string]map[string][]string{
 		KindName: {"halfwidth-kana"}, KindPhone: {"plain", "canonical"}, KindBirthdate: {"compact"},
 	},
 	"era-dates": {
-		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-dot", "era-letter-slash", "era-compact", "era-code", "era-fullwidth", "era-letter-fullwidth"},
+		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-dot", "era-letter-slash", "era-compact", "era-code", "era-fullwidth", "era-letter-fullwidth", "era-both", "kanji-both"},
 		KindPostal: {"mark"}, KindPhone: {"canonical"},
 	},
 	"address-noprefecture": {

@@ -203,7 +203,9 @@ func Era(t time.Time) (name, letter string, year int) {
 // S60.1.2, era-letter-dot S.60.1.2, era-letter-slash S60/01/02,
 // era-compact S600102, era-code 3600102 (the era's code, 1 明治 to 5
 // 令和, then YYMMDD), fullwidth １９８５年１月２日, era-fullwidth
-// 昭和６０年１月２日, era-letter-fullwidth Ｓ６０．１．２, and with an
+// 昭和６０年１月２日, era-letter-fullwidth Ｓ６０．１．２, with the year
+// in both calendars era-both 昭和60年（1985年）1月2日 and kanji-both
+// 1985年（昭和60年）1月2日, and with an
 // English month english January 2, 1985, english-abbrev Jan 2, 1985 and
 // english-day-first 2 Jan 1985.
 func BirthdateForms(t time.Time) []Form {
@@ -234,6 +236,8 @@ func BirthdateForms(t time.Time) []Form {
 		{"fullwidth", FullWidth(kanji)},
 		{"era-fullwidth", FullWidth(eraText)},
 		{"era-letter-fullwidth", FullWidth(letter + eys + "." + ms + "." + ds)},
+		{"era-both", era + eraYear + "年（" + ys + "年）" + ms + "月" + ds + "日"},
+		{"kanji-both", ys + "年（" + era + eraYear + "年）" + ms + "月" + ds + "日"},
 		{"english", t.Month().String() + " " + ds + ", " + ys},
 		{"english-abbrev", t.Month().String()[:3] + " " + ds + ", " + ys},
 		{"english-day-first", ds + " " + t.Month().String()[:3] + " " + ys},
