@@ -934,9 +934,18 @@ func atObfuscation(b []byte) int {
 }
 
 // email reads the address around an '@' (or ＠, [at], (at)) of width n at
-// buf[i] and looks it up.
+// buf[i] and looks it up. A bracketed at and dot may stand between spaces
+// (taro [at] example [dot] jp), which the normalizer drops with them.
 func (s *Scanner) email(buf []byte, i, n int, base int64) int {
-	st := i
+	spaced := n == len("[at]")
+	at0, at1 := i, i+n // the at, and the spaces around a bracketed one
+	if spaced && at0 > 0 && buf[at0-1] == ' ' {
+		at0--
+	}
+	if spaced && at1 < len(buf) && buf[at1] == ' ' {
+		at1++
+	}
+	st := at0
 	for st > 0 && i-st < 256 {
 		c := buf[st-1]
 		if c < 0x80 {
@@ -953,7 +962,7 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 		}
 		break
 	}
-	en := i + n
+	en := at1
 	for en < len(buf) && en-i < 256 {
 		c := buf[en]
 		if c < 0x80 {
@@ -965,6 +974,10 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 				en += m
 				continue
 			}
+			if m := dotObfuscation(buf[min(en+1, len(buf)):]); spaced && c == ' ' && m > 0 && en+1+m < len(buf) && buf[en+1+m] == ' ' {
+				en += 1 + m + 1 // example [dot] jp
+				continue
+			}
 			break
 		}
 		r, size := utf8.DecodeRune(buf[en:])
@@ -974,10 +987,10 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 		}
 		break
 	}
-	for en > i+n && buf[en-1] == '.' {
+	for en > at1 && buf[en-1] == '.' {
 		en--
 	}
-	if st < i && en > i+n && s.costlyPass == 0 {
+	if st < at0 && en > at1 && s.costlyPass == 0 {
 		s.lookup(fingerprints.Email, buf[st:en], base+int64(st), base+int64(en))
 	}
 	return max(en, i+1)

@@ -76,6 +76,7 @@ func FuzzScan(f *testing.F) {
 		"平成元年1月8日 令和元年5月1日 S60.1.2 H1.1.8 ㍻31年4月30日",
 		"1234 5678 9018 4111-1111-1111-1111 ( ) - -- 1-- --1 元年",
 		"@@ [at] (at) ＠ a@b. @example.jp x@ 丁目 一丁目",
+		"taro.yamada (at) example.jp; x [at] y [dot] z ( at ) [at]  [dot] ",
 		"Taro Yamada, born July 8, 1970; 8 Jul 1970; 08-JUL-1970; Jan. 2nd,1985 xJan 2, 1985 May 2",
 	} {
 		f.Add(s)

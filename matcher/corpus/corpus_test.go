@@ -229,6 +229,7 @@ func TestForms(t *testing.T) {
 		{styleText(PhoneForms("090-1234-5678"), "intl-space"), "+81 90 1234 5678"},
 		{styleText(PhoneForms("03-1234-5678"), "intl-dash"), "+81-3-1234-5678"},
 		{styleText(EmailForms("taro@example.com"), "at-bracket"), "taro[at]example.com"},
+		{styleText(EmailForms("taro@example.co.jp"), "spaced"), "taro [at] example [dot] co [dot] jp"},
 		{styleText(PostalForms("100-0005"), "mark"), "〒100-0005"},
 		{styleText(PostalForms("100-0005"), "plain"), "1000005"},
 		{styleText(MyNumberForms("123456789018"), "space"), "1234 5678 9018"},
@@ -270,10 +271,11 @@ func TestForms(t *testing.T) {
 }
 
 // normalize folds a decoded document the way the checks below compare:
-// NFKC (full-width to ASCII, half-width kana to full), "[at]" to "@".
+// NFKC (full-width to ASCII, half-width kana to full), "[at]" to "@",
+// " [dot] " to ".".
 func normalize(s string) string {
 	s = norm.NFKC.String(s)
-	s = strings.NewReplacer("[at]", "@", "(at)", "@").Replace(s)
+	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".").Replace(s)
 	return s
 }
 

@@ -571,7 +571,7 @@ var styleSets = map[string]map[string][]string{
 	},
 	"romaji-en": {
 		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
-		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren"},
+		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced"},
 		KindPostal: {"canonical"}, KindMyNumber: {"canonical", "space"}, KindCard: {"space", "dash"}, KindID: {"canonical"},
 	},
 	"eucjp": {

@@ -268,13 +268,16 @@ func NameForms(p Person) []Form {
 }
 
 // EmailForms lists the ways to write an e-mail address: canonical,
-// fullwidth, at-bracket taro[at]example.com and at-paren taro(at)example.com.
+// fullwidth, at-bracket taro[at]example.com, at-paren taro(at)example.com
+// and spaced taro [at] example [dot] com.
 func EmailForms(email string) []Form {
+	local, domain, _ := strings.Cut(email, "@")
 	return []Form{
 		{"canonical", email},
 		{"fullwidth", FullWidth(email)},
 		{"at-bracket", strings.Replace(email, "@", "[at]", 1)},
 		{"at-paren", strings.Replace(email, "@", "(at)", 1)},
+		{"spaced", local + " [at] " + strings.ReplaceAll(domain, ".", " [dot] ")},
 	}
 }
 
