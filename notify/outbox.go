@@ -137,6 +137,13 @@ type Notifier struct {
 	rngMu       sync.Mutex
 	rng         *mrand.Rand
 	flushMu     sync.Mutex
+	// abandoned holds the keys of the items this Notifier's Enqueue wrote
+	// but could not finish claiming (the store went away meanwhile). No
+	// Enqueue is working on them any more, so Flush finishes them at once
+	// instead of after claimGrace, which only guards claims that may still
+	// be in progress in another process.
+	abandonedMu sync.Mutex
+	abandoned   map[string]bool
 }
 
 // Option changes a Notifier's defaults.
@@ -301,7 +308,14 @@ func (n *Notifier) Enqueue(ctx context.Context, f Finding) (bool, error) {
 		return err
 	})
 	if err != nil {
-		// The item stays in StateClaiming; a later Flush finishes it.
+		// The item stays in StateClaiming; this Notifier's next Flush
+		// finishes it, another's after claimGrace.
+		n.abandonedMu.Lock()
+		if n.abandoned == nil {
+			n.abandoned = map[string]bool{}
+		}
+		n.abandoned[it.Key] = true
+		n.abandonedMu.Unlock()
 		return false, fmt.Errorf("enqueue %s: %w", f.ID, err)
 	}
 	if queued {
@@ -526,13 +540,19 @@ func (n *Notifier) Flush(ctx context.Context) (FlushResult, error) {
 	}
 	for _, it := range items {
 		if it.State == StateClaiming {
-			if now.Sub(it.Enqueued) < claimGrace {
+			n.abandonedMu.Lock()
+			abandoned := n.abandoned[it.Key]
+			n.abandonedMu.Unlock()
+			if now.Sub(it.Enqueued) < claimGrace && !abandoned {
 				noteNext(it.Enqueued.Add(claimGrace))
 				continue
 			}
 			if _, err := n.finishClaim(ctx, it); err != nil {
 				return res, fmt.Errorf("flush: finish claim of %s: %w", it.Key, err)
 			}
+			n.abandonedMu.Lock()
+			delete(n.abandoned, it.Key)
+			n.abandonedMu.Unlock()
 			n.logger.LogAttrs(ctx, slog.LevelWarn, "finished an interrupted enqueue",
 				slog.String("item", it.Key), slog.String("finding", it.Finding.ID))
 			// Its new schedule is picked up by the next Flush.

@@ -3,6 +3,8 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -543,6 +545,61 @@ func TestOutboxFinishesInterruptedEnqueue(t *testing.T) {
 	// come again; the third, never claimed, does.
 	mustEnqueue(t, n, Finding{ID: "f-x", Set: f.Set, URL: f.URL, Refs: f.Refs[:2]}, false)
 	mustEnqueue(t, n, Finding{ID: "f-y", Set: f.Set, URL: f.URL, Refs: f.Refs}, true)
+}
+
+// TestOutboxFinishesAbandonedEnqueueAtOnce: an Enqueue that wrote its item
+// but could not claim its markers (here another worker's claim of the page
+// outlasts the caller's deadline; in the fleet test, Redis went away)
+// returns an error and leaves the item claiming. The same Notifier's next
+// Flush finishes it at once, not a minute later: nothing is waiting on it.
+// When the caller retries and the retry queues the finding, the abandoned
+// item is found to own nothing and goes: one email, nothing left queued
+// (a fleet test saw such an item listed as queued for a minute).
+func TestOutboxFinishesAbandonedEnqueueAtOnce(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		s := newTestServer(t, TLSStartTLS)
+		kv := openBolt(t, filepath.Join(t.TempDir(), "db"))
+		clk := newClock(t0)
+		n := newNotifier(t, kv, s.config(t), clk)
+		other := newNotifier(t, kv, s.config(t), clk)
+
+		f := sampleFinding.sanitized()
+		sum := sha256.Sum256([]byte(f.URL))
+		lock := f.Set + "/" + hex.EncodeToString(sum[:])
+		if _, err := kv.PutIfAbsent(t.Context(), BucketLock, lock, []byte("another-worker"), pageLockTTL); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+		_, err := n.Enqueue(ctx, sampleFinding)
+		cancel()
+		if err == nil {
+			t.Fatal("enqueue while another worker holds the page: no error")
+		}
+		if st := mustStatus(t, n); st.Queued != 1 || st.Items[0].State != StateClaiming {
+			t.Fatalf("after the failed enqueue: %+v; want one claiming item", st)
+		}
+		if err := kv.Delete(t.Context(), BucketLock, lock); err != nil {
+			t.Fatal(err)
+		}
+		// Another process cannot know that no Enqueue works on it.
+		if res := mustFlush(t, other); res.Emails != 0 {
+			t.Fatalf("another notifier finished the claim within the grace: %+v", res)
+		}
+		if st := mustStatus(t, n); st.Queued != 1 || st.Items[0].State != StateClaiming {
+			t.Fatalf("after another notifier's flush: %+v; want the item still claiming", st)
+		}
+		if retry {
+			mustEnqueue(t, n, sampleFinding, true)
+		}
+		mustFlush(t, n) // finishes the abandoned claim (and sends the retry's item)
+		mustFlush(t, n)
+		if got := len(s.messages()); got != 1 {
+			t.Fatalf("retry %v: %d emails, want 1", retry, got)
+		}
+		if st := mustStatus(t, n); st.Queued != 0 || st.Sent != 1 {
+			t.Fatalf("retry %v: status queued %d, sent %d; want 0 and 1", retry, st.Queued, st.Sent)
+		}
+	}
 }
 
 func TestOutboxDigest(t *testing.T) {
