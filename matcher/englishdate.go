@@ -154,14 +154,12 @@ func yearAt(buf []byte, i, minSpaces int) int {
 	return i + 4
 }
 
-// ordinalEnd returns the end of the ordinal suffix (st, nd, rd, th, any
-// case) at buf[i:], or i.
+// ordinalEnd returns the end of what may be an ordinal's suffix after the
+// day at buf[i:] (2nd, 21st: two ASCII letters), or i. The normalizer
+// tells a suffix from other letters.
 func ordinalEnd(buf []byte, i int) int {
-	if i+1 < len(buf) {
-		switch uint16(buf[i]|0x20)<<8 | uint16(buf[i+1]|0x20) {
-		case 's'<<8 | 't', 'n'<<8 | 'd', 'r'<<8 | 'd', 't'<<8 | 'h':
-			return i + 2
-		}
+	if i+1 < len(buf) && isASCIILetter(buf[i]) && isASCIILetter(buf[i+1]) {
+		return i + 2
 	}
 	return i
 }

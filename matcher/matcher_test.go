@@ -160,6 +160,7 @@ func TestMatchShapes(t *testing.T) {
 		{"english date, five-digit year", "山田 太郎 Jan 2, 19850", "", ""},
 		{"month word inside a word", "山田 太郎 xJan 2, 1985", "", ""},
 		{"no month", "山田 太郎 Chapter 2, 1985", "", ""},
+		{"no ordinal", "山田 太郎 Jan 2xy, 1985", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
