@@ -992,17 +992,46 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	}
 	if st < at0 && en > at1 && s.costlyPass == 0 {
 		s.lookup(fingerprints.Email, buf[st:en], base+int64(st), base+int64(en))
+		// 'taro@example.jp' in SQL, email=taro@example.jp, |taro@…|: the
+		// walk back took punctuation that local parts allow but seldom
+		// hold, and that quotes or delimits the address here. The address
+		// after it is tried too.
+		if st2 := plainLocalStart(buf, at0); st2 > st && st2 < at0 {
+			s.lookup(fingerprints.Email, buf[st2:en], base+int64(st2), base+int64(en))
+		}
 	}
 	return max(en, i+1)
 }
 
+// plainLocalStart returns where the local part that ends at buf[at] starts
+// when it holds only letters, digits and . _ + -, half- or full-width.
+func plainLocalStart(buf []byte, at int) int {
+	st := at
+	for st > 0 && at-st < 256 {
+		if c := buf[st-1]; c < 0x80 {
+			if !plainLocalByte[c] {
+				break
+			}
+			st--
+			continue
+		}
+		r, size := utf8.DecodeLastRune(buf[:st])
+		if !isFullWidthEmailRune(r) {
+			break
+		}
+		st -= size
+	}
+	return st
+}
+
 // localPartByte and domainByte are the ASCII bytes of an address's local
-// part and domain.
-var localPartByte, domainByte = func() (l, d [256]bool) {
+// part and domain; plainLocalByte those most local parts are made of.
+var localPartByte, domainByte, plainLocalByte = func() (l, d, p [256]bool) {
 	for c := 0; c < 0x80; c++ {
 		alnum := isASCIILetter(byte(c)) || c >= '0' && c <= '9'
 		l[c] = alnum || bytes.IndexByte([]byte("._%+-!#$&'*/=?^`{|}~"), byte(c)) >= 0
 		d[c] = alnum || c == '-' || c == '.'
+		p[c] = alnum || bytes.IndexByte([]byte("._+-"), byte(c)) >= 0
 	}
 	return
 }()

@@ -247,7 +247,7 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 				if inRow && len(bytes.TrimSpace(text)) == 0 {
 					continue
 				}
-				w.Write(text)
+				writeNBSPAsSpace(w, text)
 			}
 		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
 			name, hasAttr := z.TagName()
@@ -293,6 +293,22 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 				}
 			}
 		}
+	}
+}
+
+// writeNBSPAsSpace writes text with each no-break space (U+00A0, which
+// &nbsp; is) as a space: in HTML it spaces words as a space does, and a
+// name written 山田&nbsp;太郎 is read as 山田 太郎.
+func writeNBSPAsSpace(w *bufio.Writer, text []byte) {
+	for {
+		i := bytes.Index(text, []byte("\u00a0"))
+		if i < 0 {
+			w.Write(text)
+			return
+		}
+		w.Write(text[:i])
+		w.WriteByte(' ')
+		text = text[i+len("\u00a0"):]
 	}
 }
 

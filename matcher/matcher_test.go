@@ -130,6 +130,11 @@ func TestMatchShapes(t *testing.T) {
 		{"the year again, half-width", "佐藤 花子 昭和35年(1960年)3月4日", "", "c2:birthdate+name"},
 		{"obfuscated email, spaced", "山田太郎 taro.yamada (at) example.jp", "", "c1:email+name"},
 		{"obfuscated email, spaced dot", "Taro Yamada: taro.yamada [at] example [dot] jp", "", "c1:email+name"},
+		{"email quoted in SQL", "INSERT INTO users VALUES (17,'山田 太郎','taro.yamada@example.jp');", "", "c1:email+name"},
+		{"email after a key", "GET /login?email=taro.yamada@example.jp&next=/ 200", "", "c1:email"},
+		{"email between pipes", "17|yamada|taro.yamada@example.jp|2024", "", "c1:email"},
+		{"email in backquotes", "`taro.yamada@example.jp`", "", "c1:email"},
+		{"html no-break space in a name", "<p>山田&nbsp;太郎 090-1234-5678</p>", MediaHTML, "c1:name+phone"},
 		{"english date, month first", "Name: Taro Yamada, born July 8, 1970.", "", "c4:birthdate+name"},
 		{"english date, abbreviated", "Taro Yamada DOB: Jul. 8 1970", "", "c4:birthdate+name"},
 		{"english date, day first", "YAMADA Taro (DOB 8 Jul 1970)", "", "c4:birthdate+name"},
@@ -161,6 +166,7 @@ func TestMatchShapes(t *testing.T) {
 		{"month word inside a word", "山田 太郎 xJan 2, 1985", "", ""},
 		{"no month", "山田 太郎 Chapter 2, 1985", "", ""},
 		{"no ordinal", "山田 太郎 Jan 2xy, 1985", "", ""},
+		{"other address after a key", "GET /login?email=jiro@example.jp&next=/ 200", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
