@@ -39,7 +39,8 @@
 // width text, English romaji text, a Shift_JIS CSV, an EUC-JP file, an
 // ISO-2022-JP mail, kana-only and half-width-kana lists, era dates,
 // addresses without prefecture, a combo list, a forum post, a large dump,
-// and three shapes at the edges of the matcher's rules: a dense table of
+// an SQL dump (mysqldump's INSERTs, one a row or all on one line, the
+// values quoted), and three shapes at the edges of the matcher's rules: a dense table of
 // names and postal codes only (one record a row), a key–value listing with
 // a name and a birthdate on two lines, and prose with names followed by
 // honorifics (山田太郎様, 昨日山田太郎さん, やまだ たろうさん). Each plants a few set records among rows of others. Doc.Planted

@@ -14,7 +14,7 @@ var Shapes = []string{
 	"prose-ja", "fullwidth", "romaji-en", "sjis-csv", "eucjp", "iso2022jp-mail",
 	"kana-only", "halfwidth-kana", "era-dates", "address-noprefecture",
 	"combo", "forum-post", "large-dump",
-	"name-postal-rows", "kv-lines", "prose-honorific",
+	"name-postal-rows", "kv-lines", "prose-honorific", "sql-insert",
 }
 
 // DocsPerShape is how many documents Leaks writes of each shape but the
@@ -184,6 +184,8 @@ func (g *leakGen) doc(shape string, i int) Doc {
 		return g.table(name+".jsonl", shape, UTF8, "jsonl", false, true, 100+g.r.IntN(100), 4+g.r.IntN(5))
 	case "html-table":
 		return g.table(name+".html", shape, UTF8, "html", true, false, 60+g.r.IntN(80), 3+g.r.IntN(4))
+	case "sql-insert":
+		return g.table(name+".sql", shape, UTF8, "sql", g.r.IntN(2) == 0, false, 100+g.r.IntN(100), 4+g.r.IntN(5))
 	case "sjis-csv":
 		return g.table(name+".csv", shape, ShiftJIS, "csv", true, false, 150+g.r.IntN(150), 4+g.r.IntN(5))
 	case "large-dump":
@@ -417,7 +419,10 @@ func (g *leakGen) cell(p *Person, c column, style string) string {
 	return Render(r, *p, c.kind, style)
 }
 
-// table writes a tabular dump: layout is "csv", "tsv", "jsonl" or "html".
+// table writes a tabular dump: layout is "csv", "tsv", "jsonl", "html" or
+// "sql". An SQL dump is written as mysqldump writes it, the values quoted:
+// with header, one INSERT a row, its columns named; without, one INSERT
+// of every row on a single line (mysqldump's extended insert).
 func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, rows, plant int) Doc {
 	r := g.r
 	cols, styles := g.chooseColumns(reorder)
@@ -454,6 +459,14 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 	if layout == "html" {
 		b.w("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>会員一覧</title></head>\n<body>\n<h1>会員一覧（抜粋）</h1>\n<table border=\"1\">\n")
 	}
+	sqlEach := layout == "sql" && header // an INSERT a row
+	if layout == "sql" {
+		b.w("-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n--\n-- Dumping data for table `customers`\n--\n\nLOCK TABLES `customers` WRITE;\n")
+		if !header {
+			b.w("INSERT INTO `customers` VALUES ")
+		}
+		header = false // the column names go in each INSERT
+	}
 	if header {
 		switch layout {
 		case "html":
@@ -472,7 +485,7 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 			b.w(nl)
 		}
 	}
-	for _, p := range all {
+	for row, p := range all {
 		ref := ""
 		if isSet[p] {
 			ref = p.Ref
@@ -491,6 +504,26 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 				b.w("</td>")
 			}
 			b.w("</tr>\n")
+		case "sql":
+			if sqlEach {
+				b.w("INSERT INTO `customers` (`id`")
+				for _, c := range cols {
+					b.w(",`", c.en, "`")
+				}
+				b.w(") VALUES ")
+			} else if row > 0 {
+				b.w(",")
+			}
+			b.w("(", strconv.Itoa(row+1))
+			for i, c := range cols {
+				b.w(",'")
+				b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
+				b.w("'")
+			}
+			b.w(")")
+			if sqlEach {
+				b.w(";\n")
+			}
 		case "jsonl":
 			b.w("{")
 			for i, c := range cols {
@@ -514,6 +547,12 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 	}
 	if layout == "html" {
 		b.w("</table>\n<p>※ 無断転載禁止</p>\n</body></html>\n")
+	}
+	if layout == "sql" {
+		if !sqlEach {
+			b.w(";\n")
+		}
+		b.w("UNLOCK TABLES;\n")
 	}
 	return finish(name, shape, enc, b, false, "")
 }
