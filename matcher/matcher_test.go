@@ -135,6 +135,10 @@ func TestMatchShapes(t *testing.T) {
 		{"email between pipes", "17|yamada|taro.yamada@example.jp|2024", "", "c1:email"},
 		{"email in backquotes", "`taro.yamada@example.jp`", "", "c1:email"},
 		{"html no-break space in a name", "<p>山田&nbsp;太郎 090-1234-5678</p>", MediaHTML, "c1:name+phone"},
+		{"json name in two members", `{"family":"山田","given":"太郎","tel":"090-1234-5678"}`, MediaJSON, "c1:name+phone"},
+		{"json name in two members, given first", `{"mei":"太郎","sei":"山田","tel":"090-1234-5678"}`, MediaJSON, "c1:name+phone"},
+		{"json romaji name in two members", `{"first_name":"Taro","last_name":"Yamada","tel":"070-1111-2222"}`, MediaJSON, "c4:name+phone"},
+		{"pretty json name in two members", "{\n  \"last_name\": \"ヤマダ\",\n  \"first_name\": \"タロウ\",\n  \"phone\": \"090-1234-5678\"\n}", MediaJSON, "c1:name+phone"},
 		{"english date, month first", "Name: Taro Yamada, born July 8, 1970.", "", "c4:birthdate+name"},
 		{"english date, abbreviated", "Taro Yamada DOB: Jul. 8 1970", "", "c4:birthdate+name"},
 		{"english date, day first", "YAMADA Taro (DOB 8 Jul 1970)", "", "c4:birthdate+name"},
@@ -166,6 +170,8 @@ func TestMatchShapes(t *testing.T) {
 		{"month word inside a word", "山田 太郎 xJan 2, 1985", "", ""},
 		{"no month", "山田 太郎 Chapter 2, 1985", "", ""},
 		{"no ordinal", "山田 太郎 Jan 2xy, 1985", "", ""},
+		{"json members of another name", `{"sei":"山田","mei":"次郎","tel":"090-1234-5678"}`, MediaJSON, ""},
+		{"json members not adjacent", `{"a":"山田","b":"x","c":"太郎","tel":"090-1234-5678"}`, MediaJSON, ""},
 		{"other address after a key", "GET /login?email=jiro@example.jp&next=/ 200", "", ""},
 	}
 	for _, c := range cases {

@@ -254,6 +254,20 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 		}
 	}
 	for ti, t := range s.toks {
+		if n, ok := s.jsonNextName(buf, ti); ok {
+			// "sei":"山田","mei":"太郎" or "first_name":"Taro",
+			// "last_name":"Yamada": the values of two members, in either
+			// order (romaji words are sorted by the normalizer).
+			if t.sc == scLatin {
+				s.pair = append(append(append(s.pair[:0], buf[t.start:t.end]...), ' '), buf[n.start:n.end]...)
+				try(s.pair, t.start, n.end)
+			} else {
+				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:n.end]...)
+				try(s.pair, t.start, n.end)
+				s.pair = append(append(s.pair[:0], buf[n.start:n.end]...), buf[t.start:t.end]...)
+				try(s.pair, t.start, n.end)
+			}
+		}
 		if t.sc == scLatin {
 			// Two adjacent words, in the order written: the normalizer
 			// sorts them, so "Taro YAMADA" and "YAMADA, Taro" are alike.
@@ -497,6 +511,73 @@ func hasAnyPrefix(b []byte, words []string) bool {
 // isWord reports whether b is one of words.
 func isWord(b []byte, words []string) bool {
 	return slices.Contains(words, string(b))
+}
+
+// jsonNextName returns the token after s.toks[ti] that, with it, may be
+// a name written in two members of a JSON object: each token is a whole
+// string value, one word of a few letters of one script family, and the
+// second is the next member's value. Else ok is false.
+func (s *Scanner) jsonNextName(buf []byte, ti int) (n token, ok bool) {
+	t := s.toks[ti]
+	if t.start == 0 || buf[t.start-1] != '"' || t.r1-t.r0 > 8 {
+		return token{}, false
+	}
+	v := jsonNextValue(buf, t.end)
+	if v < 0 {
+		return token{}, false
+	}
+	for _, n := range s.toks[ti+1:] {
+		if n.start > v {
+			break
+		}
+		if n.start == v && n.end < len(buf) && buf[n.end] == '"' && n.r1-n.r0 <= 8 &&
+			(n.sc == scLatin) == (t.sc == scLatin) && oneWord(buf, s.offs[t.r0:t.r1]) && oneWord(buf, s.offs[n.r0:n.r1]) {
+			return n, true
+		}
+	}
+	return token{}, false
+}
+
+// oneWord reports whether none of the runes at offs is a space.
+func oneWord(buf []byte, offs []int) bool {
+	for _, o := range offs {
+		if isSpaceAt(buf, o) {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonNextValue returns where the next member's string value starts when
+// buf[i:] closes a JSON string value and goes on to the next member
+// (`", "key": "`, white space and line breaks allowed); or -1.
+func jsonNextValue(buf []byte, i int) int {
+	expect := func(c byte) bool {
+		for i < len(buf) && (buf[i] == ' ' || buf[i] == '\t' || buf[i] == '\n' || buf[i] == '\r') {
+			i++
+		}
+		if i < len(buf) && buf[i] == c {
+			i++
+			return true
+		}
+		return false
+	}
+	if i >= len(buf) || buf[i] != '"' {
+		return -1
+	}
+	i++
+	if !expect(',') || !expect('"') {
+		return -1
+	}
+	k := bytes.IndexByte(buf[i:min(len(buf), i+64)], '"')
+	if k < 0 {
+		return -1
+	}
+	i += k + 1
+	if !expect(':') || !expect('"') {
+		return -1
+	}
+	return i
 }
 
 // gapIsSeparator reports whether the bytes between two tokens are one

@@ -420,7 +420,8 @@ func (g *leakGen) cell(p *Person, c column, style string) string {
 }
 
 // table writes a tabular dump: layout is "csv", "tsv", "jsonl", "html" or
-// "sql". An SQL dump is written as mysqldump writes it, the values quoted:
+// "sql". JSON Lines write a spaced name in two members (last_name,
+// first_name) in two documents of three. An SQL dump is written as mysqldump writes it, the values quoted:
 // with header, one INSERT a row, its columns named; without, one INSERT
 // of every row on a single line (mysqldump's extended insert).
 func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, rows, plant int) Doc {
@@ -460,6 +461,7 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 		b.w("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>会員一覧</title></head>\n<body>\n<h1>会員一覧（抜粋）</h1>\n<table border=\"1\">\n")
 	}
 	sqlEach := layout == "sql" && header // an INSERT a row
+	splitNames := layout == "jsonl" && r.IntN(3) != 0
 	if layout == "sql" {
 		b.w("-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n--\n-- Dumping data for table `customers`\n--\n\nLOCK TABLES `customers` WRITE;\n")
 		if !header {
@@ -529,6 +531,15 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 			for i, c := range cols {
 				if i > 0 {
 					b.w(",")
+				}
+				// A name in two members, as many services store it.
+				if fam, giv, ok := strings.Cut(strings.Replace(vals[i], "　", " ", 1), " "); ok && c.key == "name" && splitNames {
+					b.w(`"last_name":"`)
+					b.f(refIf(ref, c.kind, fam), c.kind, fam)
+					b.w(`","first_name":"`)
+					b.f(refIf(ref, c.kind, giv), c.kind, giv)
+					b.w(`"`)
+					continue
 				}
 				b.w(`"`, c.en, `":"`)
 				b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
