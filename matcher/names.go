@@ -581,11 +581,11 @@ func jsonNextValue(buf []byte, i int) int {
 }
 
 // gapIsSeparator reports whether the bytes between two tokens are one
-// separator: a space, a tab, a comma (and, for Latin words, a comma and a
-// space).
+// separator: a space, a tab, a comma, a pipe or a semicolon, as fields
+// are separated (and, for Latin words, a comma and a space).
 func gapIsSeparator(b []byte, latin bool) bool {
 	switch string(b) {
-	case " ", "\t", ",", "\u3000", "、", "，":
+	case " ", "\t", ",", "\u3000", "、", "，", "|", ";":
 		return true
 	case ", ":
 		return latin
