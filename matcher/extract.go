@@ -421,6 +421,10 @@ func readRun(r *run, buf []byte, i int) {
 		}
 		if c == sepSpace {
 			r.pieces = append(r.pieces, j)
+		} else if c == sepParen && !opensParen(buf, j) {
+			// 山田太郎（35）090-1234-5678: what follows a closing
+			// parenthesis is a candidate of its own too.
+			r.pieces = append(r.pieces, k)
 		}
 		r.f.seps |= c
 		j = k
