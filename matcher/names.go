@@ -519,7 +519,7 @@ func isWord(b []byte, words []string) bool {
 // second is the next member's value. Else ok is false.
 func (s *Scanner) jsonNextName(buf []byte, ti int) (n token, ok bool) {
 	t := s.toks[ti]
-	if t.start == 0 || buf[t.start-1] != '"' || t.r1-t.r0 > 8 {
+	if t.r1-t.r0 > 8 || !jsonValueAt(buf, t.start) {
 		return token{}, false
 	}
 	v := jsonNextValue(buf, t.end)

@@ -152,6 +152,9 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 // A run of Latin letters counts from two words, as in names.
 func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 	prevA, prevB, prevN, prevWords := -1, -1, 0, 0
+	// The last run that was a whole JSON string value of one short word,
+	// and its script: "sei":"山田","mei":"太郎" is a name in two members.
+	valA, valB, valSc := -1, -1, scOther
 	for i := a; i < len(buf); {
 		if c := buf[i]; c < 0x80 && !isASCIILetter(c) {
 			i++ // digits and punctuation, most of a row
@@ -223,8 +226,36 @@ func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 			s.pair = append(append(append(s.pair[:0], buf[prevA:prevB]...), ' '), buf[st:en]...)
 			s.lookupName(s.pair, false, base+int64(prevA), base+int64(en))
 		}
+		if words == 1 && runes <= 8 && jsonValueAt(buf, st) && en < len(buf) && buf[en] == '"' {
+			if valB >= 0 && valSc == sc && jsonNextValue(buf, valB) == st {
+				if sc == scLatin {
+					s.pair = append(append(append(s.pair[:0], buf[valA:valB]...), ' '), buf[st:en]...)
+					s.lookupName(s.pair, false, base+int64(valA), base+int64(en))
+				} else {
+					// Either order: the keys say which part is which.
+					s.pair = append(append(s.pair[:0], buf[valA:valB]...), buf[st:en]...)
+					s.lookupName(s.pair, false, base+int64(valA), base+int64(en))
+					s.pair = append(append(s.pair[:0], buf[st:en]...), buf[valA:valB]...)
+					s.lookupName(s.pair, false, base+int64(valA), base+int64(en))
+				}
+			}
+			valA, valB, valSc = st, en, sc
+		}
 		prevA, prevB, prevN, prevWords = st, en, runes, words
 	}
+}
+
+// jsonValueAt reports whether a JSON member's string value starts at
+// buf[i]: a quote and a colon before it (`"key": "`), not a key.
+func jsonValueAt(buf []byte, i int) bool {
+	if i == 0 || buf[i-1] != '"' {
+		return false
+	}
+	j := i - 1
+	for j > 0 && (buf[j-1] == ' ' || buf[j-1] == '\t' || buf[j-1] == '\n' || buf[j-1] == '\r') {
+		j--
+	}
+	return j > 0 && buf[j-1] == ':'
 }
 
 // kanaKanjiAt returns the rune of the three-byte sequence led by E3–E9 at
