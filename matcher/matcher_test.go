@@ -137,6 +137,7 @@ func TestMatchShapes(t *testing.T) {
 		{"html no-break space in a name", "<p>山田&nbsp;太郎 090-1234-5678</p>", MediaHTML, "c1:name+phone"},
 		{"name in two pipe-separated fields", "17|山田|太郎|090-1234-5678\n", "", "c1:name+phone"},
 		{"age in parentheses before a phone", "山田太郎（35）090-1234-5678", "", "c1:name+phone"},
+		{"hiragana reading with a middle dot", "やまだ・たろう 090-1234-5678", "", "c1:name+phone"},
 		{"json name in two members", `{"family":"山田","given":"太郎","tel":"090-1234-5678"}`, MediaJSON, "c1:name+phone"},
 		{"json name in two members, given first", `{"mei":"太郎","sei":"山田","tel":"090-1234-5678"}`, MediaJSON, "c1:name+phone"},
 		{"json romaji name in two members", `{"first_name":"Taro","last_name":"Yamada","tel":"070-1111-2222"}`, MediaJSON, "c4:name+phone"},

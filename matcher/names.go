@@ -220,7 +220,8 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 			cur.end = i + size
 		case (r == '\'' || r == '-') && cur.sc == scLatin:
 			cur.end = i + size
-		case sc == scSpace && cur.sc != scOther && cur.sc != scLatin:
+		case sc == scSpace && cur.sc != scOther && cur.sc != scLatin,
+			r == '・' && cur.sc == scHira: // katakana's middle dot, in やまだ・たろう
 			// One space inside a CJK name keeps the token open if the same
 			// script follows.
 			if r2, _ := utf8.DecodeRune(buf[i+size:]); scriptOf(r2) == cur.sc {
