@@ -72,12 +72,16 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 		case c == 0xE5:
 			if hasPrefix(buf[i:], "元年") {
 				i = s.numeric(buf, i, base)
+			} else if eraKanjiAt(buf, i) {
+				i = s.kanjiEraDate(buf, i, base)
 			} else {
 				i++
 			}
 		case c == 0xE4:
 			if hasPrefix(buf[i:], "丁目") {
 				i = s.kanjiBlock(buf, i, base)
+			} else if eraKanjiAt(buf, i) {
+				i = s.kanjiEraDate(buf, i, base)
 			} else {
 				i++
 			}
@@ -85,6 +89,61 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 			i++
 		}
 	}
+}
+
+// kanjiEraDate looks up a date of an era written in kanji numerals
+// (昭和六十年一月二日, 平成元年一月八日 is numeric's, at 元年) whose era's
+// name is at buf[i], and returns where extraction goes on. The trigger
+// bytes E4 and E5 lead 令和, 平成 and 大正, and the 和 of 昭和; 明治
+// leaves no one alive. Digits after the era are numeric's too.
+func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
+	st, j := -1, 0
+	switch {
+	case hasPrefix(buf[i:], "平成"), hasPrefix(buf[i:], "大正"), hasPrefix(buf[i:], "令和"):
+		st, j = i, i+len("平成")
+	case hasPrefix(buf[i:], "和") && hasSuffix(buf[:i], "昭"):
+		st, j = i-len("昭"), i+len("和")
+	default:
+		return i + 1
+	}
+	for _, unit := range []string{"年", "月", "日"} {
+		k := j
+		for k < len(buf) && k-j < 5*3 && isDateKanjiNumeral(buf, k) {
+			k += 3
+		}
+		if k == j || !hasPrefix(buf[k:], unit) {
+			return i + 1
+		}
+		j = k + len(unit)
+	}
+	s.lookupDate(buf[st:j], base+int64(st), base+int64(j))
+	return j
+}
+
+// eraKanjiAt reports whether 平, 大, 令 or 和 (of 昭和) stands at buf[i]:
+// kanjiEraDate's first test, three bytes, for the many kanji of prose that
+// start with E4 or E5. It inlines; kanjiEraDate checks the rest of the
+// era's name.
+func eraKanjiAt(buf []byte, i int) bool {
+	if i+2 >= len(buf) {
+		return false
+	}
+	switch uint32(buf[i])<<16 | uint32(buf[i+1])<<8 | uint32(buf[i+2]) {
+	case 0xE5B9B3, 0xE5A4A7, 0xE4BBA4, 0xE5928C: // 平 大 令 和
+		return true
+	}
+	return false
+}
+
+// isDateKanjiNumeral reports whether a kanji numeral of a date (〇 to 九,
+// 十) stands at buf[i].
+func isDateKanjiNumeral(buf []byte, i int) bool {
+	for _, n := range [...]string{"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九", "十"} {
+		if hasPrefix(buf[i:], n) {
+			return true
+		}
+	}
+	return false
 }
 
 // fwDigit returns the value of a full-width digit at buf[i], or -1.

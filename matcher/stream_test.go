@@ -78,6 +78,7 @@ func FuzzScan(f *testing.F) {
 		"@@ [at] (at) ＠ a@b. @example.jp x@ 丁目 一丁目",
 		"taro.yamada (at) example.jp; x [at] y [dot] z ( at ) [at]  [dot] ",
 		"(1,'taro.yamada@example.jp'),(2,'a=b@c.jp') |x@y.jp| ?email=z@w.jp& '@x.jp",
+		"昭和六十年一月二日 平成三十一年四月三十日 令和元年五月一日 大正十五年 和 昭和 昭和六十年一月",
 		`{"sei":"山田","mei":"太郎","x":"Taro", "y" : "Yamada","z":"","":"" ,"tel":"090-1234-5678"}`,
 		"Taro Yamada, born July 8, 1970; 8 Jul 1970; 08-JUL-1970; Jan. 2nd,1985 xJan 2, 1985 May 2",
 	} {
