@@ -92,8 +92,8 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 }
 
 // kanjiEraDate looks up a date of an era written in kanji numerals
-// (昭和六十年一月二日, 平成元年一月八日 is numeric's, at 元年) whose era's
-// name is at buf[i], and returns where extraction goes on. The trigger
+// (昭和六十年一月二日, 平成元年一月八日) whose era's name is at buf[i], and
+// returns where extraction goes on. The trigger
 // bytes E4 and E5 lead 令和, 平成 and 大正, and the 和 of 昭和; 明治
 // leaves no one alive. Digits after the era are numeric's too.
 func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
@@ -106,10 +106,14 @@ func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
 	default:
 		return i + 1
 	}
-	for _, unit := range []string{"年", "月", "日"} {
+	for n, unit := range []string{"年", "月", "日"} {
 		k := j
-		for k < len(buf) && k-j < 5*3 && isDateKanjiNumeral(buf, k) {
-			k += 3
+		if n == 0 && hasPrefix(buf[k:], "元") {
+			k += len("元") // the era's first year
+		} else {
+			for k < len(buf) && k-j < 5*3 && isDateKanjiNumeral(buf, k) {
+				k += 3
+			}
 		}
 		if k == j || !hasPrefix(buf[k:], unit) {
 			return i + 1

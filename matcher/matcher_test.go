@@ -191,6 +191,30 @@ func TestMatchShapes(t *testing.T) {
 	}
 }
 
+// TestKanjiEraDates: dates of each era the scanner reads in kanji
+// numerals, the first year (元年) among them, are found with a name.
+func TestKanjiEraDates(t *testing.T) {
+	csv := "ref,name,birthdate\n" +
+		"k1,山田 太郎,1989/01/08\n" + // 平成元年一月八日
+		"k2,佐藤 花子,1926/12/24\n" + // 大正十五年十二月二十四日
+		"k3,鈴木 一郎,2019/05/01\n" + // 令和元年五月一日
+		"k4,高橋 美咲,1960/03/04\n" // 昭和三十五年三月四日
+	m := loadMatcher(t, strings.NewReader(csv), "ref=ref,name=name,birthdate=birthdate", "eras")
+	for text, want := range map[string]string{
+		"氏名：山田 太郎 生年月日：平成元年一月八日": "k1:birthdate+name",
+		"佐藤 花子（大正十五年十二月二十四日生）":   "k2:birthdate+name",
+		"鈴木 一郎 令和元年五月一日":         "k3:birthdate+name",
+		"高橋 美咲 昭和三十五年三月四日":       "k4:birthdate+name",
+		"高橋 美咲 昭和三十五年三月五日":       "",
+		"高橋 美咲 平和三十五年三月四日":       "",
+		"山田 太郎 平成元年":             "",
+	} {
+		if got := refsOf(scanString(t, m, text, "")); got != want {
+			t.Errorf("%s: got %q, want %q", text, got, want)
+		}
+	}
+}
+
 func TestMatchEncodings(t *testing.T) {
 	m := newTestMatcher(t)
 	text := "氏名,電話\n山田 太郎,090-1234-5678\n"
