@@ -265,10 +265,16 @@ func TestFleetOnRedisSurvivesKillsAndRestarts(t *testing.T) {
 	held, killed := f.killMidVisit(ctx, workers[0])
 	t.Logf("worker 0 killed at %s holding the visit of %s (entry %s, idle %s)", killed.Sub(began).Round(time.Millisecond),
 		held.Job, held.ID, held.Idle.Round(time.Millisecond))
+	// A listing request the frozen worker had sent before SIGSTOP may reach
+	// the server just after the kill (a run saw one 0 ms after it, then the
+	// entry still held): no other worker can visit the source before the
+	// reclaim timeout, so a listing that close to the kill is not the
+	// takeover.
+	const inFlight = 250 * time.Millisecond
 	var pickup time.Duration
 	for pickup == 0 {
 		for _, at := range f.listings(held.Job) {
-			if at.After(killed) {
+			if at.After(killed.Add(inFlight)) {
 				pickup = at.Sub(killed)
 				break
 			}
