@@ -8,7 +8,10 @@ import "bytes"
 // usual obfuscations undone: "[at]", "(at)" and " at " (with white space on
 // both sides) become "@"; "[dot]", "(dot)" and " dot " become ".". Spaces
 // next to a bracketed token are dropped with it. Full-width forms (＠,
-// ［ａｔ］) fold through NFKC first.
+// ［ａｔ］) fold through NFKC first. An address percent-encoded in a URL
+// (taro%2Btag%40example.com, as a query string or a log holds it) is
+// decoded: in a value with no "@" of its own, "%40" becomes "@" and "%2B"
+// "+", the two characters of an address that URL encoders escape.
 //
 // The result must be ASCII with exactly one "@"; the local part is 1 to 64
 // characters of letters, digits, dots and !#$%&'*+/=?^_`{|}~- (consecutive
@@ -80,6 +83,10 @@ func appendEmail(dst, src []byte) ([]byte, error) {
 		r++
 	}
 	b = out[:w]
+	if bytes.IndexByte(b, '@') < 0 {
+		b = percentDecode(b)
+		w = len(b)
+	}
 	if len(b) == 0 {
 		return dst[:start], errEmailEmpty
 	}
@@ -152,6 +159,26 @@ func spacedToken(b []byte) (byte, int) {
 		return 0, 0 // needs white space after, and something after that
 	}
 	return rep, j
+}
+
+// percentDecode decodes, in place, the "%40" and "%2b" (lower-cased
+// already) of b, and returns what is left of it.
+func percentDecode(b []byte) []byte {
+	w := 0
+	for r := 0; r < len(b); r++ {
+		c := b[r]
+		if c == '%' && r+2 < len(b) {
+			switch {
+			case b[r+1] == '4' && b[r+2] == '0':
+				c, r = '@', r+2
+			case b[r+1] == '2' && b[r+2] == 'b':
+				c, r = '+', r+2
+			}
+		}
+		b[w] = c
+		w++
+	}
+	return b[:w]
 }
 
 // isAtext reports whether c may appear in an unquoted local part (RFC 5322

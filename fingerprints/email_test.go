@@ -19,6 +19,11 @@ func TestEmailValid(t *testing.T) {
 		"taro AT example dot com":          "taro@example.com",
 		"taro..yamada.@docomo.ne.jp":       "taro..yamada.@docomo.ne.jp",
 		"o'brien+tag@mail.example-isp.net": "o'brien+tag@mail.example-isp.net",
+		"taro.yamada%40example.jp":         "taro.yamada@example.jp",
+		"Taro%2BTag%40Example.JP":          "taro+tag@example.jp",
+		"100%25%40example.jp":              "100%25@example.jp",
+		"taro%41@example.jp":               "taro%41@example.jp",
+		"taro%40x@example.jp":              "taro%40x@example.jp", // an @ of its own: nothing decoded
 	})
 }
 
@@ -38,6 +43,9 @@ func TestEmailInvalid(t *testing.T) {
 		"ta ro@example.com":                      "character not allowed",
 		"taro(x)@example.com":                    "character not allowed",
 		"たろう@example.com":                        "character not allowed",
+		"taro%40yamada%40example.jp":             "not exactly one @",
+		"taro%4":                                 "not exactly one @",
+		"%40example.jp":                          "bad local part length",
 		"taro@example.com" + strings.Repeat("m", 250): "too long",
 	})
 }
@@ -46,7 +54,8 @@ func TestEmailAlike(t *testing.T) {
 	testAlike(t, Email, [][]string{
 		{"taro@example.com", "TARO@EXAMPLE.COM", "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ", "taro [at] example [dot] com",
 			"taro(at)example(dot)com", "taro at example dot com", "Taro［ＡＴ］Example．com", " taro@example.com "},
-		{"taro@example.co.jp", "taro (at) example (dot) co (dot) jp"},
+		{"taro@example.co.jp", "taro (at) example (dot) co (dot) jp", "taro%40example.co.jp", "TARO%40EXAMPLE.CO.JP"},
+		{"taro+tag@example.jp", "taro%2btag%40example.jp"},
 		{"jiro@example.com"},
 		{"taro@example.net"},
 		{"taro.@example.com"},
@@ -59,5 +68,6 @@ func TestEmailDiffer(t *testing.T) {
 		{"taro@example.com", "taro@example.co"},
 		{"taro.yamada@example.com", "taroyamada@example.com"}, // dots are not dropped: not every provider ignores them
 		{"taro+x@example.com", "taro@example.com"},            // neither are tags
+		{"taro+tag@example.jp", "taro%2Btag@example.jp"},      // with an @ of its own, nothing is decoded
 	})
 }

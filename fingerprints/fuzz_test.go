@@ -70,7 +70,8 @@ func FuzzNormalizeEmail(f *testing.F) {
 	fuzzNormalize(f, Email, "Taro.Yamada@Example.COM", "ｔａｒｏ＠ｅｘａｍｐｌｅ．ｃｏｍ",
 		"taro [at] example [dot] com", "taro at example dot com", "taro(AT)example(Dot)com",
 		"taro［ａｔ］example（ｄｏｔ）com", "  taro@example.com\u3000", "taro..@docomo.ne.jp",
-		"a@b", "a@@b.c", "a b@c.d", "@example.com", "taro@example..com", "taro@例え.jp")
+		"a@b", "a@@b.c", "a b@c.d", "@example.com", "taro@example..com", "taro@例え.jp",
+		"taro%40example.jp", "Taro%2BTag%40Example.JP", "a%4", "%40%40", "x%40y@z.jp")
 }
 
 func FuzzNormalizePhone(f *testing.F) {

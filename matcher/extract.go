@@ -13,14 +13,16 @@ import (
 
 // Extraction is one pass over the bytes of a segment. A table marks the
 // bytes that can start a candidate (ASCII digits, '@', '[' and '(' for
-// "[at]", and the lead bytes of full-width digits and ＠, 元年 and 丁目);
-// everything else is skipped without decoding, so prose costs a table
-// lookup per byte.
+// "[at]", '%' for a URL's "%40", and the lead bytes of full-width digits
+// and ＠, 元年 and 丁目); everything else is skipped without decoding, so
+// prose costs a table lookup per byte. Addresses written in words (taro at
+// example dot jp) have no such byte: wordEmails searches for their at
+// before the pass.
 var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range []byte{'@', '[', '(', 0xEF, 0xE5, 0xE4} {
+	for _, c := range []byte{'@', '[', '(', '%', 0xEF, 0xE5, 0xE4} {
 		t[c] = true
 	}
 	return
@@ -41,6 +43,8 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 		s.idChunks[i].valid = false // buf is another segment's
 	}
 	s.idQuiet = [2]int{}
+	s.wordEmails(buf, lo, hi, base, " at ")
+	s.wordEmails(buf, lo, hi, base, "AT ")
 	i := lo
 	for i < hi {
 		for i < hi && !trigger[buf[i]] {
@@ -54,6 +58,12 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 			i = s.numeric(buf, i, base)
 		case c == '@':
 			i = s.email(buf, i, 1, base)
+		case c == '%':
+			if hasPrefix(buf[i+1:], "40") {
+				i = s.email(buf, i, 3, base) // taro%40example.jp, in a URL
+			} else {
+				i++
+			}
 		case c == '[' || c == '(':
 			if n := atObfuscation(buf[i:]); n > 0 {
 				i = s.email(buf, i, n, base)
@@ -1000,7 +1010,7 @@ func atObfuscation(b []byte) int {
 	return 0
 }
 
-// email reads the address around an '@' (or ＠, [at], (at)) of width n at
+// email reads the address around an '@' (or ＠, [at], (at), %40) of width n at
 // buf[i] and looks it up. A bracketed at and dot may stand between spaces
 // (taro [at] example [dot] jp), which the normalizer drops with them.
 func (s *Scanner) email(buf []byte, i, n int, base int64) int {
@@ -1070,13 +1080,84 @@ func (s *Scanner) email(buf []byte, i, n int, base int64) int {
 	return max(en, i+1)
 }
 
+// wordEmails looks up the addresses written in words whose at (sep, " at "
+// or "AT " after a space) has its first space in buf[lo:hi]: taro.yamada at
+// example dot jp, taro dot yamada at example.jp. The normalizer reads the
+// words; the words around the at must be a plain local part and a domain
+// with a dot. (The upper-case at is searched without its space:
+// bytes.Index skips ahead to its first byte, which a capital A makes rare
+// in prose and a space frequent.)
+func (s *Scanner) wordEmails(buf []byte, lo, hi int, base int64, sep string) {
+	if s.costlyPass != 0 {
+		return
+	}
+	end := hi + len(sep) - 1 // sep starts before hi,
+	if sep[0] != ' ' {
+		end++ // or at hi, after the space
+	}
+	for i := lo; i < hi; {
+		k := bytes.Index(buf[i:min(end, len(buf))], []byte(sep))
+		if k < 0 {
+			return
+		}
+		i += k
+		if sep[0] != ' ' {
+			if i == lo || buf[i-1] != ' ' {
+				i++
+				continue
+			}
+			i--
+		}
+		if en := wordDomainEnd(buf, i+len(" at ")); en > 0 {
+			st := plainLocalStart(buf, i)
+			for st < i && st >= 6 && (hasPrefix(buf[st-5:], " dot ") || hasPrefix(buf[st-5:], " DOT ")) && plainLocalByte[buf[st-6]] {
+				st = plainLocalStart(buf, st-5) // taro dot yamada at …
+			}
+			if st < i {
+				s.lookup(fingerprints.Email, buf[st:en], base+int64(st), base+int64(en))
+			}
+		}
+		i += len(" at ") - 1 // the space after may start the next one
+	}
+}
+
+// wordDomainEnd returns where the domain that starts at buf[i] ends, its
+// labels separated by dots or by " dot " (either case); 0 if it has
+// fewer than two labels.
+func wordDomainEnd(buf []byte, i int) int {
+	labels, en := 0, i
+	for j := i; ; {
+		st := j
+		for j < len(buf) && j-i < 256 && (domainByte[buf[j]] && buf[j] != '.') {
+			j++
+		}
+		if j == st {
+			break
+		}
+		labels, en = labels+1, j
+		switch {
+		case j+1 < len(buf) && buf[j] == '.':
+			j++
+		case j+5 < len(buf) && (hasPrefix(buf[j:], " dot ") || hasPrefix(buf[j:], " DOT ")):
+			j += 5
+		default:
+			j = len(buf)
+		}
+	}
+	if labels < 2 {
+		return 0
+	}
+	return en
+}
+
 // plainLocalStart returns where the local part that ends at buf[at] starts
-// when it holds only letters, digits and . _ + -, half- or full-width.
+// when it holds only letters, digits and . _ + -, half- or full-width (a
+// '+' percent-encoded, as %2B, too).
 func plainLocalStart(buf []byte, at int) int {
 	st := at
 	for st > 0 && at-st < 256 {
 		if c := buf[st-1]; c < 0x80 {
-			if !plainLocalByte[c] {
+			if !plainLocalByte[c] && !(c == '%' && (hasPrefix(buf[st:], "2B") || hasPrefix(buf[st:], "2b"))) {
 				break
 			}
 			st--

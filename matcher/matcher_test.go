@@ -150,6 +150,12 @@ func TestMatchShapes(t *testing.T) {
 		{"english date, dashed", "Taro Yamada,08-JUL-1970,x\n", "", "c4:birthdate+name"},
 		{"english date, ordinal", "山田 太郎, born January 2nd, 1985", "", "c1:birthdate+name"},
 		{"english date, day first with a comma", "山田 太郎 2nd January, 1985", "", "c1:birthdate+name"},
+		{"email in words", "山田太郎 taro.yamada at example dot jp", "", "c1:email+name"},
+		{"email in words, upper case", "山田太郎 taro.yamada AT example DOT jp", "", "c1:email+name"},
+		{"email in words, its dots too", "山田太郎 taro dot yamada at example dot jp", "", "c1:email+name"},
+		{"email in words, domain dotted", "taro.yamada at example.jp (山田太郎)", "", "c1:email+name"},
+		{"email percent-encoded in a URL", "GET /u?e=taro.yamada%40example.jp 山田太郎", "", "c1:email+name"},
+		{"email percent-encoded alone", "GET /login?email=taro.yamada%40example.jp&next=%2F 200", "", "c1:email"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
 		{"single phone", "call 090-1234-5678 now", "", ""},
@@ -180,6 +186,9 @@ func TestMatchShapes(t *testing.T) {
 		{"json members of another name", `{"sei":"山田","mei":"次郎","tel":"090-1234-5678"}`, MediaJSON, ""},
 		{"json members not adjacent", `{"a":"山田","b":"x","c":"太郎","tel":"090-1234-5678"}`, MediaJSON, ""},
 		{"other address after a key", "GET /login?email=jiro@example.jp&next=/ 200", "", ""},
+		{"other address in words", "山田太郎 jiro at example dot jp", "", ""},
+		{"other address percent-encoded", "GET /login?email=jiro%40example.jp&next=%2F 200", "", ""},
+		{"words at without a dotted domain", "taro.yamada at example 山田太郎", "", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -81,6 +81,7 @@ func FuzzScan(f *testing.F) {
 		"昭和六十年一月二日 平成三十一年四月三十日 令和元年五月一日 大正十五年 和 昭和 昭和六十年一月",
 		`{"sei":"山田","mei":"太郎","x":"Taro", "y" : "Yamada","z":"","":"" ,"tel":"090-1234-5678"}`,
 		"Taro Yamada, born July 8, 1970; 8 Jul 1970; 08-JUL-1970; Jan. 2nd,1985 xJan 2, 1985 May 2",
+		"GET /u?e=taro.yamada%40example.jp&n=%2F%4 %40 taro dot yamada at example dot jp AT x DOT y at . at  AT ",
 	} {
 		f.Add(s)
 	}

@@ -275,9 +275,14 @@ func TestForms(t *testing.T) {
 // " [dot] " to ".".
 func normalize(s string) string {
 	s = norm.NFKC.String(s)
-	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".").Replace(s)
-	return s
+	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+").Replace(s)
+	return wordsEmail.ReplaceAllStringFunc(s, func(m string) string {
+		return strings.ReplaceAll(strings.Replace(m, " at ", "@", 1), " dot ", ".")
+	})
 }
+
+// wordsEmail matches an address written in words, taro at example dot com.
+var wordsEmail = regexp.MustCompile(`[A-Za-z0-9._+-]+ at [A-Za-z0-9-]+( dot [A-Za-z0-9-]+)+`)
 
 // tokens collects the digit strings of s and its e-mail addresses. Digit
 // groups separated by up to two of "-", " ", "(", ")", ".", "/", "+" form a

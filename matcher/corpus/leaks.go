@@ -621,7 +621,7 @@ var styleSets = map[string]map[string][]string{
 	},
 	"romaji-en": {
 		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
-		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced"},
+		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced", "words"},
 		KindPostal: {"canonical"}, KindMyNumber: {"canonical", "space"}, KindCard: {"space", "dash"}, KindID: {"canonical"},
 	},
 	"eucjp": {
@@ -648,7 +648,7 @@ var styleSets = map[string]map[string][]string{
 	},
 	"forum-post": {
 		KindName: {"canonical", "nospace", "katakana", "romaji"}, KindBirthdate: {"slash", "era-letter"},
-		KindPhone: {"canonical", "plain", "intl-dash"}, KindEmail: {"canonical", "at-bracket"},
+		KindPhone: {"canonical", "plain", "intl-dash"}, KindEmail: {"canonical", "at-bracket", "words", "url"},
 		KindMyNumber: {"canonical", "dash"}, KindCard: {"canonical", "space"}, KindID: {"canonical"},
 		KindAddress: {"pref-dash"},
 	},

@@ -268,8 +268,9 @@ func NameForms(p Person) []Form {
 }
 
 // EmailForms lists the ways to write an e-mail address: canonical,
-// fullwidth, at-bracket taro[at]example.com, at-paren taro(at)example.com
-// and spaced taro [at] example [dot] com.
+// fullwidth, at-bracket taro[at]example.com, at-paren taro(at)example.com,
+// spaced taro [at] example [dot] com, words taro at example dot com, and
+// url taro%40example.com (percent-encoded, as a query string holds it).
 func EmailForms(email string) []Form {
 	local, domain, _ := strings.Cut(email, "@")
 	return []Form{
@@ -278,6 +279,8 @@ func EmailForms(email string) []Form {
 		{"at-bracket", strings.Replace(email, "@", "[at]", 1)},
 		{"at-paren", strings.Replace(email, "@", "(at)", 1)},
 		{"spaced", local + " [at] " + strings.ReplaceAll(domain, ".", " [dot] ")},
+		{"words", local + " at " + strings.ReplaceAll(domain, ".", " dot ")},
+		{"url", strings.ReplaceAll(local, "+", "%2B") + "%40" + domain},
 	}
 }
 
