@@ -101,14 +101,17 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 	}
 }
 
-// kanjiEraDate looks up a date of an era written in kanji numerals
-// (昭和六十年一月二日, 平成元年一月八日) whose era's name is at buf[i], and
-// returns where extraction goes on. The trigger
-// bytes E4 and E5 lead 令和, 平成 and 大正, and the 和 of 昭和; 明治
-// leaves no one alive. Digits after the era are numeric's too.
+// kanjiEraDate looks up a date written in kanji numerals, of an era
+// (昭和六十年一月二日, 平成元年一月八日) whose era's name is at buf[i], or
+// of a Gregorian year whose digits are (一九八五年一月二日), and returns
+// where extraction goes on. The trigger bytes E4 and E5 lead 令和, 平成
+// and 大正, the 和 of 昭和, and the 一 and 二 of a year; 明治 leaves no
+// one alive. Digits after the era are numeric's too.
 func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
 	st, j := -1, 0
 	switch {
+	case kanjiYearAt(buf, i):
+		st, j = i, i
 	case hasPrefix(buf[i:], "平成"), hasPrefix(buf[i:], "大正"), hasPrefix(buf[i:], "令和"):
 		st, j = i, i+len("平成")
 	case hasPrefix(buf[i:], "和") && hasSuffix(buf[:i], "昭"):
@@ -134,19 +137,33 @@ func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
 	return j
 }
 
-// eraKanjiAt reports whether 平, 大, 令 or 和 (of 昭和) stands at buf[i]:
-// kanjiEraDate's first test, three bytes, for the many kanji of prose that
-// start with E4 or E5. It inlines; kanjiEraDate checks the rest of the
-// era's name.
+// eraKanjiAt reports whether 平, 大, 令 or 和 (of 昭和), or 一 or 二 (of
+// a year in kanji digits) stands at buf[i]: kanjiEraDate's first test,
+// three bytes, for the many kanji of prose that start with E4 or E5. It
+// inlines; kanjiEraDate checks the rest of the era's name or the year.
 func eraKanjiAt(buf []byte, i int) bool {
 	if i+2 >= len(buf) {
 		return false
 	}
 	switch uint32(buf[i])<<16 | uint32(buf[i+1])<<8 | uint32(buf[i+2]) {
-	case 0xE5B9B3, 0xE5A4A7, 0xE4BBA4, 0xE5928C: // 平 大 令 和
+	case 0xE5B9B3, 0xE5A4A7, 0xE4BBA4, 0xE5928C, 0xE4B880, 0xE4BA8C: // 平 大 令 和 一 二
 		return true
 	}
 	return false
+}
+
+// kanjiYearAt reports whether a year of the 1900s or 2000s written in
+// kanji digits, then 年, stands at buf[i]: 一 or 二, then three of 〇 to 九.
+func kanjiYearAt(buf []byte, i int) bool {
+	if !hasPrefix(buf[i:], "一") && !hasPrefix(buf[i:], "二") {
+		return false
+	}
+	for k := i + 3; k < i+12; k += 3 {
+		if !isDateKanjiNumeral(buf, k) || hasPrefix(buf[k:], "十") {
+			return false
+		}
+	}
+	return hasPrefix(buf[i+12:], "年")
 }
 
 // isDateKanjiNumeral reports whether a kanji numeral of a date (〇 to 九,
@@ -453,6 +470,21 @@ func readRun(r *run, buf []byte, i int) {
 			k += 3
 		}
 		if !digitStarts(buf, k) {
+			if c == sepSpace && r.f.digits > 0 && k < len(buf) && (buf[k] == 0xE5 || buf[k] == 0xE6) { // 年; 月, 日
+				// 1985 年 1 月 2 日, 昭和 60 年: spaces around the kanji of
+				// a date, as text drawn from a PDF has them. The space
+				// splits pieces, as any: 090-1234-5678 年 2 回 keeps its
+				// phone.
+				if m := spacedDateSep(buf, k, r.f.seps&sepDate != 0); m > k {
+					r.pieces = append(r.pieces, j)
+					r.f.seps |= sepDate | sepSpace
+					j = m
+					if hasPrefix(buf[k:], "日") {
+						break
+					}
+					continue
+				}
+			}
 			if sc, sn := sepAt(buf, k); (c == sepParen || c == sepDate) && sc == sepSpace {
 				if _, dn2 := digitAt(buf, k+sn); dn2 > 0 {
 					r.pieces = append(r.pieces, k)
@@ -544,6 +576,31 @@ func readRun(r *run, buf []byte, i int) {
 		}
 	}
 	r.start = p
+}
+
+// spacedDateSep returns where the date goes on after the 年 or 月 at
+// buf[k], and a space perhaps, when a digit follows; after a 日 (which
+// ends the date) at buf[k], if the run is a date already (inDate), where
+// it ends. Else it returns k.
+func spacedDateSep(buf []byte, k int, inDate bool) int {
+	if hasPrefix(buf[k:], "日") {
+		if !inDate {
+			return k
+		}
+		return k + len("日")
+	}
+	c, n := sepAt(buf, k)
+	if c != sepDate {
+		return k
+	}
+	m := k + n
+	if sc, sn := sepAt(buf, m); sc == sepSpace {
+		m += sn
+	}
+	if !digitStarts(buf, m) {
+		return k
+	}
+	return m
 }
 
 // opensParen reports whether an opening parenthesis, half- or full-width,

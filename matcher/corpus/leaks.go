@@ -639,7 +639,8 @@ var styleSets = map[string]map[string][]string{
 		KindName: {"halfwidth-kana"}, KindPhone: {"plain", "canonical"}, KindBirthdate: {"compact"},
 	},
 	"era-dates": {
-		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-dot", "era-letter-slash", "era-compact", "era-code", "era-fullwidth", "era-letter-fullwidth", "era-both", "kanji-both"},
+		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-dot", "era-letter-slash", "era-compact", "era-code", "era-fullwidth", "era-letter-fullwidth", "era-both", "kanji-both",
+			"kanji-spaced", "era-spaced", "kanji-digits", "era-kanji"},
 		KindPostal: {"mark"}, KindPhone: {"canonical"},
 	},
 	"address-noprefecture": {

@@ -219,6 +219,10 @@ func BirthdateForms(t time.Time) []Form {
 		eraYear = "元"
 	}
 	kanji := ys + "年" + ms + "月" + ds + "日"
+	spacedYear := eys + " 年"
+	if ey == 1 {
+		spacedYear = "元年"
+	}
 	eraText := era + eraYear + "年" + ms + "月" + ds + "日"
 	return []Form{
 		{"canonical", ys + "-" + m2 + "-" + d2},
@@ -241,7 +245,28 @@ func BirthdateForms(t time.Time) []Form {
 		{"english", t.Month().String() + " " + ds + ", " + ys},
 		{"english-abbrev", t.Month().String()[:3] + " " + ds + ", " + ys},
 		{"english-day-first", ds + " " + t.Month().String()[:3] + " " + ys},
+		{"kanji-spaced", ys + " 年 " + ms + " 月 " + ds + " 日"},
+		{"era-spaced", era + " " + spacedYear + " " + ms + " 月 " + ds + " 日"},
+		{"kanji-digits", kanjiDigits(ys) + "年" + KanjiNumber(m) + "月" + KanjiNumber(d) + "日"},
+		{"era-kanji", era + kanjiEraYear(ey) + "年" + KanjiNumber(m) + "月" + KanjiNumber(d) + "日"},
 	}
+}
+
+// kanjiDigits writes each digit of s as its kanji, 1960 → 一九六〇.
+func kanjiDigits(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		b.WriteString([]string{"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"}[c-'0'])
+	}
+	return b.String()
+}
+
+// kanjiEraYear writes an era's year in kanji numerals, its first as 元.
+func kanjiEraYear(y int) string {
+	if y == 1 {
+		return "元"
+	}
+	return KanjiNumber(y)
 }
 
 // NameForms lists the ways to write p's name: canonical 山田 太郎,
