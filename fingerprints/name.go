@@ -71,10 +71,14 @@ func appendName(dst, src []byte) ([]byte, error) {
 	for i := start; i < inEnd; {
 		r, size := utf8.DecodeRune(dst[i:inEnd])
 		i += size
+		// Most runes of a Japanese name are kana and kanji: letters, and
+		// none of the cases before the letters', which kanaOrKanji tells
+		// without the tables those cases look up.
+		jp := kanaOrKanji(r)
 		switch {
 		case r == utf8.RuneError && size == 1:
 			return fail(errNameUTF8)
-		case unicode.IsNumber(r):
+		case !jp && unicode.IsNumber(r):
 			return fail(errNameDigit)
 		case r == '@':
 			return fail(errNameAt)
@@ -82,7 +86,7 @@ func appendName(dst, src []byte) ([]byte, error) {
 			inTok, removed = false, true
 		case isJoiner(r):
 			removed = true
-		case isMark(r):
+		case !jp && isMark(r):
 			switch {
 			case western || lastPos < 0:
 				// Diacritics of Latin letters go; so does a mark with no base.
@@ -94,7 +98,7 @@ func appendName(dst, src []byte) ([]byte, error) {
 					lastRune = c
 				}
 			}
-		case isWesternLetter(r):
+		case !jp && isWesternLetter(r):
 			if !inTok {
 				if nt == maxNameTokens {
 					return fail(errNameParts)
@@ -107,7 +111,7 @@ func appendName(dst, src []byte) ([]byte, error) {
 			dst = appendBaseLower(dst, r)
 			toks[nt-1].b = len(dst)
 			removed = false
-		case unicode.IsLetter(r):
+		case jp || unicode.IsLetter(r):
 			if western {
 				dst = flushWestern(dst, toks[:nt])
 				nt, inTok, western = 0, false, false
@@ -127,7 +131,7 @@ func appendName(dst, src []byte) ([]byte, error) {
 	dst = dst[:start+n]
 	letters := 0
 	for _, r := range string(dst[start:]) {
-		if unicode.IsLetter(r) {
+		if kanaOrKanji(r) || unicode.IsLetter(r) {
 			letters++
 		}
 	}
@@ -159,6 +163,14 @@ func isJoiner(r rune) bool {
 		return true
 	}
 	return isDash(r) && !isProlonged(r)
+}
+
+// kanaOrKanji reports whether r is a hiragana or katakana letter, ー, or
+// a CJK unified ideograph of the basic block: a letter (unicode.IsLetter)
+// that is no number, separator, joiner, mark or western letter, as
+// TestKanaOrKanji checks rune by rune.
+func kanaOrKanji(r rune) bool {
+	return r >= 0x4E00 && r <= 0x9FFF || r >= 0x3041 && r <= 0x3096 || r >= 0x30A1 && r <= 0x30FA || r == 0x30FC
 }
 
 // isWesternLetter reports whether r is a letter of a script written with

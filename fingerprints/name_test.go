@@ -3,6 +3,7 @@ package fingerprints
 import (
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestNameValid(t *testing.T) {
@@ -135,5 +136,23 @@ func TestFoldKanjiTable(t *testing.T) {
 		if foldKanji(r) != r {
 			t.Errorf("foldKanji(%c) = %c; want it unchanged", r, foldKanji(r))
 		}
+	}
+}
+
+// TestKanaOrKanji: appendName's shortcut for kana and kanji skips the
+// cases before the letters' only for runes none of them would take.
+func TestKanaOrKanji(t *testing.T) {
+	n := 0
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if !kanaOrKanji(r) {
+			continue
+		}
+		n++
+		if !unicode.IsLetter(r) || unicode.IsNumber(r) || isNameSeparator(r) || isJoiner(r) || isMark(r) || isWesternLetter(r) {
+			t.Fatalf("kanaOrKanji(%U) but appendName's cases before the letters' take it", r)
+		}
+	}
+	if n != 0x9FFF-0x4E00+1+0x3096-0x3041+1+0x30FA-0x30A1+1+1 {
+		t.Fatalf("kanaOrKanji takes %d runes", n)
 	}
 }
