@@ -495,14 +495,29 @@ func (s *Scanner) lineRow(buf []byte, i int) (lo, end int, row bool) {
 // isNameSep reports whether the rune at buf[i] separates the parts of a
 // name: a space or a middle dot.
 func isNameSep(buf []byte, i int) bool {
-	r, _ := utf8.DecodeRune(buf[i:])
-	return r == ' ' || r == '\u3000' || r == '・' || r == '･'
+	if i >= len(buf) {
+		return false
+	}
+	switch buf[i] {
+	case ' ':
+		return true
+	case 0xE3:
+		return hasPrefix(buf[i:], "\u3000") || hasPrefix(buf[i:], "・")
+	case 0xEF:
+		return hasPrefix(buf[i:], "･")
+	}
+	return false
 }
 
-// hasAnyPrefix reports whether b starts with one of words.
+// hasAnyPrefix reports whether b starts with one of words (of three bytes
+// or more: kana and kanji). It compares their first three bytes itself,
+// which tells most words apart at the first, before calling for the rest.
 func hasAnyPrefix(b []byte, words []string) bool {
+	if len(b) < 3 {
+		return false
+	}
 	for _, w := range words {
-		if len(b) >= len(w) && string(b[:len(w)]) == w {
+		if b[0] == w[0] && b[1] == w[1] && b[2] == w[2] && len(b) >= len(w) && string(b[3:len(w)]) == w[3:] {
 			return true
 		}
 	}
@@ -597,11 +612,9 @@ func gapIsSeparator(b []byte, latin bool) bool {
 }
 
 func isSpaceAt(buf []byte, i int) bool {
-	r, _ := utf8.DecodeRune(buf[i:])
-	return r == ' ' || r == '\u3000'
+	return i < len(buf) && buf[i] == ' ' || hasPrefix(buf[i:], "\u3000")
 }
 
 func isSpaceBefore(buf []byte, i int) bool {
-	r, _ := utf8.DecodeLastRune(buf[:i])
-	return r == ' ' || r == '\u3000'
+	return i > 0 && buf[i-1] == ' ' || hasSuffix(buf[:i], "\u3000")
 }

@@ -140,3 +140,34 @@ func TestKanaKanjiAt(t *testing.T) {
 		}
 	}
 }
+
+// TestNameSeparatorBytes: the byte tests of names.go read the runes the
+// decoded ones did, and hasAnyPrefix gets words of three bytes or more.
+func TestNameSeparatorBytes(t *testing.T) {
+	for _, r := range []rune{' ', '\u3000', '・', '･', 'a', '山', '　' + 1, '・' + 1, '･' + 1, utf8.RuneError} {
+		b := utf8.AppendRune(nil, r)
+		b = append(b, "x"...)
+		if got, want := isNameSep(b, 0), r == ' ' || r == '\u3000' || r == '・' || r == '･'; got != want {
+			t.Errorf("isNameSep(%q) = %v", r, got)
+		}
+		if got, want := isSpaceAt(b, 0), r == ' ' || r == '\u3000'; got != want {
+			t.Errorf("isSpaceAt(%q) = %v", r, got)
+		}
+		if got, want := isSpaceBefore(b, len(b)-1), r == ' ' || r == '\u3000'; got != want {
+			t.Errorf("isSpaceBefore(%q) = %v", r, got)
+		}
+	}
+	if isNameSep([]byte("a"), 1) || isSpaceAt([]byte("a"), 1) || isSpaceBefore(nil, 0) {
+		t.Error("a separator past the text's end")
+	}
+	for _, words := range [][]string{kanjiNameSuffixes, kanaNameSuffixes} {
+		for _, w := range words {
+			if len(w) < 3 {
+				t.Errorf("hasAnyPrefix gets %q, shorter than three bytes", w)
+			}
+			if !hasAnyPrefix([]byte(w+"x"), words) || hasAnyPrefix([]byte("x"+w), words) {
+				t.Errorf("hasAnyPrefix wrong on %q", w)
+			}
+		}
+	}
+}
