@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	mrand "math/rand/v2"
 	"os"
 	"slices"
@@ -137,8 +138,9 @@ type Notifier struct {
 	rngMu       sync.Mutex
 	rng         *mrand.Rand
 	flushMu     sync.Mutex
-	// abandoned holds the keys of the items this Notifier's Enqueue wrote
-	// but could not finish claiming (the store went away meanwhile). No
+	// abandoned holds the keys of the items this Notifier's Enqueue wrote,
+	// or may have written, but could not finish claiming (the store went
+	// away meanwhile). No
 	// Enqueue is working on them any more, so Flush finishes them at once
 	// instead of after claimGrace, which only guards claims that may still
 	// be in progress in another process.
@@ -294,6 +296,10 @@ func (n *Notifier) Enqueue(ctx context.Context, f Finding) (bool, error) {
 		return false, fmt.Errorf("enqueue %s: %w", f.ID, err)
 	}
 	if err := n.kv.Put(ctx, BucketOutbox, it.Key, val, 0); err != nil {
+		// The write may have landed all the same (Redis applied it and
+		// went away before replying): this Notifier's next Flush finishes
+		// the item if it is there, rather than another's after claimGrace.
+		n.abandon(it.Key)
 		return false, fmt.Errorf("enqueue %s: write outbox: %w", f.ID, err)
 	}
 	// finishClaim is idempotent, so a store outage in the middle of it is
@@ -310,12 +316,7 @@ func (n *Notifier) Enqueue(ctx context.Context, f Finding) (bool, error) {
 	if err != nil {
 		// The item stays in StateClaiming; this Notifier's next Flush
 		// finishes it, another's after claimGrace.
-		n.abandonedMu.Lock()
-		if n.abandoned == nil {
-			n.abandoned = map[string]bool{}
-		}
-		n.abandoned[it.Key] = true
-		n.abandonedMu.Unlock()
+		n.abandon(it.Key)
 		return false, fmt.Errorf("enqueue %s: %w", f.ID, err)
 	}
 	if queued {
@@ -503,6 +504,17 @@ type FlushResult struct {
 	Next time.Time
 }
 
+// abandon records that this Notifier's Enqueue of the item key failed
+// and left it claiming, if it wrote it at all.
+func (n *Notifier) abandon(key string) {
+	n.abandonedMu.Lock()
+	defer n.abandonedMu.Unlock()
+	if n.abandoned == nil {
+		n.abandoned = map[string]bool{}
+	}
+	n.abandoned[key] = true
+}
+
 // Flush delivers every item that is due now: single findings one email
 // each (until the set's hourly limit, after which they are folded into
 // next hour's summary), digest and folded findings one email per set. An
@@ -516,6 +528,9 @@ func (n *Notifier) Flush(ctx context.Context) (FlushResult, error) {
 	var res FlushResult
 	now := n.now().UTC()
 
+	n.abandonedMu.Lock()
+	before := slices.Collect(maps.Keys(n.abandoned))
+	n.abandonedMu.Unlock()
 	var items []item
 	err := n.kv.Scan(ctx, BucketOutbox, "", func(key string, value []byte) error {
 		var it item
@@ -530,6 +545,15 @@ func (n *Notifier) Flush(ctx context.Context) (FlushResult, error) {
 	if err != nil {
 		return res, fmt.Errorf("flush: scan outbox: %w", err)
 	}
+	// An item abandoned before the scan that the scan did not meet was
+	// never written (or is finished): nothing is left to do for it.
+	n.abandonedMu.Lock()
+	for _, key := range before {
+		if !slices.ContainsFunc(items, func(it item) bool { return it.Key == key }) {
+			delete(n.abandoned, key)
+		}
+	}
+	n.abandonedMu.Unlock()
 
 	due := map[string][]item{}
 	var sets []string

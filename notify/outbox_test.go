@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -927,5 +928,52 @@ func BenchmarkEnqueueFlush(b *testing.B) {
 		if res, err := n.Flush(context.Background()); err != nil || res.Emails != 1 {
 			b.Fatalf("flush: %+v %v", res, err)
 		}
+	}
+}
+
+// lostReply is a store whose next Put is applied and then reported as
+// failed, as when Redis applies a write and goes away before replying.
+type lostReply struct {
+	KV
+	lose bool
+}
+
+func (l *lostReply) Put(ctx context.Context, bucket, key string, value []byte, ttl time.Duration) error {
+	err := l.KV.Put(ctx, bucket, key, value, ttl)
+	if l.lose && err == nil {
+		l.lose = false
+		return errors.New("connection reset by peer (the write was applied)")
+	}
+	return err
+}
+
+// TestOutboxFinishesEnqueueWhoseWriteReplyWasLost: an Enqueue whose
+// outbox write landed though the store reported it failed leaves a
+// claiming item it knows nothing more of. The caller's retry queues and
+// sends the finding; the same Notifier's next Flush finishes the first
+// item at once (it owns nothing and goes), not a minute later (a fleet
+// test saw it listed as queued after Redis restarted).
+func TestOutboxFinishesEnqueueWhoseWriteReplyWasLost(t *testing.T) {
+	s := newTestServer(t, TLSStartTLS)
+	kv := &lostReply{KV: openBolt(t, filepath.Join(t.TempDir(), "db")), lose: true}
+	n := newNotifier(t, kv, s.config(t), newClock(t0))
+	if _, err := n.Enqueue(t.Context(), sampleFinding); err == nil {
+		t.Fatal("enqueue whose write was reported failed: no error")
+	}
+	if st := mustStatus(t, n); st.Queued != 1 || st.Items[0].State != StateClaiming {
+		t.Fatalf("after the failed enqueue: %+v; want one claiming item", st)
+	}
+	mustEnqueue(t, n, sampleFinding, true)
+	mustFlush(t, n)
+	mustFlush(t, n)
+	if got := len(s.messages()); got != 1 {
+		t.Fatalf("%d emails, want 1", got)
+	}
+	if st := mustStatus(t, n); st.Queued != 0 || st.Sent != 1 {
+		t.Fatalf("status queued %d, sent %d; want 0 and 1", st.Queued, st.Sent)
+	}
+	// Nothing is left in the Notifier's memory either.
+	if len(n.abandoned) != 0 {
+		t.Fatalf("abandoned keys left: %v", n.abandoned)
 	}
 }
