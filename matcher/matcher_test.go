@@ -75,6 +75,17 @@ func scanString(t *testing.T, m *Matcher, text, media string) []Finding {
 	return fs
 }
 
+// checkRefs scans each text of cases as plain text and checks the records
+// found (refsOf) against the text's value.
+func checkRefs(t *testing.T, m *Matcher, cases map[string]string) {
+	t.Helper()
+	for text, want := range cases {
+		if got := refsOf(scanString(t, m, text, "")); got != want {
+			t.Errorf("%q: got %q, want %q", text, got, want)
+		}
+	}
+}
+
 func refsOf(fs []Finding) string {
 	var out []string
 	for _, f := range fs {
@@ -219,7 +230,7 @@ func TestKanjiEraDates(t *testing.T) {
 		"k3,鈴木 一郎,2019/05/01\n" + // 令和元年五月一日
 		"k4,高橋 美咲,1960/03/04\n" // 昭和三十五年三月四日
 	m := loadMatcher(t, strings.NewReader(csv), "ref=ref,name=name,birthdate=birthdate", "eras")
-	for text, want := range map[string]string{
+	checkRefs(t, m, map[string]string{
 		"氏名：山田 太郎 生年月日：平成元年一月八日": "k1:birthdate+name",
 		"佐藤 花子（大正十五年十二月二十四日生）":   "k2:birthdate+name",
 		"鈴木 一郎 令和元年五月一日":         "k3:birthdate+name",
@@ -227,11 +238,7 @@ func TestKanjiEraDates(t *testing.T) {
 		"高橋 美咲 昭和三十五年三月五日":       "",
 		"高橋 美咲 平和三十五年三月四日":       "",
 		"山田 太郎 平成元年":             "",
-	} {
-		if got := refsOf(scanString(t, m, text, "")); got != want {
-			t.Errorf("%s: got %q, want %q", text, got, want)
-		}
-	}
+	})
 }
 
 func TestMatchEncodings(t *testing.T) {

@@ -53,17 +53,13 @@ func TestIDsWithPrefilter(t *testing.T) {
 	if got := string(m.sets[0].idLit); got != "C" {
 		t.Fatalf("idLit = %q, want C", got)
 	}
-	for text, want := range map[string]string{
+	checkRefs(t, m, map[string]string{
 		"customer C00012346 tel 03-1234-5678": "c2:id+phone",
 		"顧客番号 Ｃ０００１２３４６ 電話 03-1234-5678":      "c2:id+phone",
 		"customer c00012346 tel 03-1234-5678": "",
 		"customer 00012346 tel 03-1234-5678":  "",
 		"customer C0001234 tel 03-1234-5678":  "",
-	} {
-		if got := refsOf(scanString(t, m, text, "")); got != want {
-			t.Errorf("%q: got %q, want %q", text, got, want)
-		}
-	}
+	})
 }
 
 // TestDropLoneHitsTable: which hits dropLoneHits keeps (window 500, so 2W
