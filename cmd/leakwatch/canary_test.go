@@ -30,10 +30,12 @@ k1,黒澤 明美,クロサワ アケミ,1971/08/19,090-4412-7786,akemi.kurosawa@
 k2,Haruki Tsubouchi,ツボウチ ハルキ,昭和52年11月30日,03-5981-2267,h.tsubouchi@example.com,〒604-8005,京都府京都市中京区恵比須町534-40,,,C00098766
 `
 
-// canaryLeak is a paste with both records written differently.
+// canaryLeak is a paste with both records written differently (the
+// second's address in words and percent-encoded too).
 const canaryLeak = `leaked customer list (part 1)
 クロサワ アケミ / S46.8.19 / ０９０－４４１２－７７８６ / akemi.kurosawa＠example.jp
 TSUBOUCHI Haruki, born 1977-11-30, tel +81 3 5981 2267, 京都市中京区恵比須町534番地40
+Haruki Tsubouchi (h.tsubouchi AT example DOT com), GET /unsubscribe?e=h.tsubouchi%40example.com, 生年月日 1977 年 11 月 30 日
 `
 
 func TestCanaryNoRawDataPersists(t *testing.T) {
