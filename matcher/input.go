@@ -228,15 +228,26 @@ func pipe(extract func(w *bufio.Writer) error) (io.Reader, func() error, error) 
 // way a TSV dump is (the matcher's row rule reads it so): inside a row,
 // the white space between cells (the indentation of a pretty-printed
 // table) is dropped, and block elements and <br> become spaces.
+//
+// Ruby annotations (<ruby>山田<rt>やまだ</rt></ruby>, the readings
+// printed over names in school rosters and forms) are written apart from
+// their base text, so that neither splits the other: the base text as it
+// stands, then the readings in parentheses, 山田太郎 (やまだたろう). The
+// readings of rubies separated only by white space (one per name part)
+// are gathered, 山田 太郎 (やまだ たろう), and written before the next
+// text, cell or block. <rp> holds the parentheses a browser without ruby
+// shows, and is left out.
 func htmlText(w *bufio.Writer, r io.Reader) error {
 	z := html.NewTokenizer(r)
 	z.SetMaxBuf(maxTokenBytes)
 	skip := 0
 	inRow := false
+	var rb rubyText
 	for {
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:
+			rb.flush(w)
 			if err := z.Err(); err != io.EOF {
 				return fmt.Errorf("reading HTML: %w", err)
 			}
@@ -244,7 +255,14 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 		case html.TextToken:
 			if skip == 0 {
 				text := z.Text()
-				if inRow && len(bytes.TrimSpace(text)) == 0 {
+				blank := len(bytes.TrimSpace(text)) == 0
+				if rb.text(text, blank) {
+					continue
+				}
+				if !blank {
+					rb.flush(w)
+				}
+				if inRow && blank {
 					continue
 				}
 				writeNBSPAsSpace(w, text)
@@ -260,15 +278,26 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 					skip--
 				}
 				continue
+			case "ruby", "rb", "rt", "rp", "rtc":
+				rb.tag(tag, tt)
+				continue
+			}
+			if rb.annotating() {
+				continue // inline markup inside a reading
+			}
+			switch tag {
 			case "td", "th":
+				rb.flush(w)
 				if tt != html.EndTagToken {
 					w.WriteByte('\t')
 				}
 			case "tr", "table", "tbody", "thead", "tfoot":
+				rb.flush(w)
 				inRow = tag == "tr" && tt == html.StartTagToken
 				w.WriteByte('\n')
 			case "br", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
 				"dd", "dt", "hr", "section", "article", "header", "footer", "ul", "ol", "dl", "title", "address":
+				rb.flush(w)
 				if inRow {
 					w.WriteByte(' ')
 				} else {
@@ -294,6 +323,86 @@ func htmlText(w *bufio.Writer, r io.Reader) error {
 			}
 		}
 	}
+}
+
+// rubyText holds htmlText's state inside and after <ruby> elements: the
+// readings not yet written.
+type rubyText struct {
+	depth   int    // open <ruby> elements
+	in      string // the open annotation element: "rt", "rp" or ""
+	reading []byte // readings gathered, not yet written
+}
+
+// tag follows a ruby element's tag.
+func (r *rubyText) tag(tag string, tt html.TokenType) {
+	switch {
+	case tt == html.SelfClosingTagToken:
+	case tag == "ruby" && tt == html.StartTagToken:
+		r.depth++
+	case tag == "ruby":
+		r.depth = max(r.depth-1, 0)
+		r.in = ""
+	case tag == "rt" || tag == "rp":
+		if tt == html.StartTagToken {
+			r.in = tag
+		} else {
+			r.in = ""
+		}
+	case tag == "rb" || tag == "rtc":
+		// <rb> holds base text, written as any text is; <rtc> holds <rt>s.
+		if tt == html.StartTagToken {
+			r.in = ""
+		}
+	}
+}
+
+// maxReading bounds the readings rubyText gathers: far more than any
+// name's, and a page that never closes an <rt> costs no more.
+const maxReading = 1 << 10
+
+// annotating reports whether an <rt> or <rp> is open.
+func (r *rubyText) annotating() bool { return r.depth > 0 && r.in != "" }
+
+// text takes a text token, blank when it is only white space, and
+// reports whether it took it whole: the text of <rt> (kept as a reading)
+// and <rp> (dropped). White space between rubies separates their
+// readings as it separates their base texts.
+func (r *rubyText) text(text []byte, blank bool) bool {
+	if r.depth > 0 {
+		switch r.in {
+		case "rt":
+			text = bytes.TrimSpace(text)
+			if len(r.reading)+len(text) > maxReading {
+				return false // no reading: written as text, memory kept bounded
+			}
+			r.reading = append(r.reading, text...)
+			return true
+		case "rp":
+			return true
+		}
+		return false
+	}
+	if len(r.reading) > 0 && blank && r.reading[len(r.reading)-1] != ' ' {
+		r.reading = append(r.reading, ' ')
+	}
+	return false
+}
+
+// flush writes the readings gathered, if any, as " (…) ", once no ruby
+// is open. It is called before anything that ends a run of rubies: text
+// that is not blank, a cell, a block, the end of the document.
+func (r *rubyText) flush(w *bufio.Writer) {
+	if r.depth > 0 {
+		return
+	}
+	reading := bytes.TrimSpace(r.reading)
+	r.reading = r.reading[:0]
+	if len(reading) == 0 {
+		return
+	}
+	w.WriteString(" (")
+	writeNBSPAsSpace(w, reading)
+	w.WriteString(") ")
 }
 
 // writeNBSPAsSpace writes text with each no-break space (U+00A0, which

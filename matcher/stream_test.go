@@ -121,6 +121,7 @@ func FuzzInputs(f *testing.F) {
 	f.Add([]byte("<table><tr><td>佐藤</td><td>花子</td></tr></table><script>x</script><a href='mailto:a@b.jp'>"))
 	f.Add([]byte(`{"a":["\u9234\u6728",1e3,{"b":null}]}` + "\n" + `{"c":"d"}`))
 	f.Add([]byte("\xef\xbb\xbf<html><meta charset=shift_jis>\x82\xa0</html>"))
+	f.Add([]byte("<ruby>山<rp>(</rp><rt>やま</rt>田<rt>だ<b>x</b></rt></ruby> <ruby><rb>太郎<rtc><rt>たろう</rtc></ruby><td><ruby>a<rt>b<rt></ruby></ruby><rt>c</rt><ruby>"))
 	f.Add([]byte("caf\xe9 \x80\xbf\xed\xa0\x80 \xe3\x81 &#xD800; &#1114112; {\"a\":\"\\udc00\"}"))
 	m := newTestMatcher(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
