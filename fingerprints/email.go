@@ -8,7 +8,10 @@ import "bytes"
 // usual obfuscations undone: "[at]", "(at)" and " at " (with white space on
 // both sides) become "@"; "[dot]", "(dot)" and " dot " become ".". Spaces
 // next to a bracketed token are dropped with it. Full-width forms (＠,
-// ［ａｔ］) fold through NFKC first. An address percent-encoded in a URL
+// ［ａｔ］) fold through NFKC first. The at of Japanese web pages, ★ or ☆
+// (with a note to put an @ in its place) and アットマーク, bare or in
+// brackets ((), <>, [], 【】, and their full-width forms), becomes "@",
+// with the spaces around it. An address percent-encoded in a URL
 // (taro%2Btag%40example.com, as a query string or a log holds it) is
 // decoded: in a value with no "@" of its own, "%40" becomes "@" and "%2B"
 // "+", the two characters of an address that URL encoders escape.
@@ -37,6 +40,13 @@ func appendEmail(dst, src []byte) ([]byte, error) {
 	start := len(dst)
 	dst = appendNFKC(dst, src)
 	b := dst[start:]
+	for _, c := range b {
+		if c >= 0x80 {
+			b = b[:japaneseAt(b)]
+			dst = dst[:start+len(b)]
+			break
+		}
+	}
 	for _, c := range b {
 		if c >= 0x80 {
 			return dst[:start], errEmailChar
@@ -159,6 +169,90 @@ func spacedToken(b []byte) (byte, int) {
 		return 0, 0 // needs white space after, and something after that
 	}
 	return rep, j
+}
+
+// japaneseAt rewrites, in place, the Japanese ats in b (★, ☆ and
+// アットマーク, bare or bracketed) as "@", dropping the spaces around each,
+// and returns the length of what is left.
+func japaneseAt(b []byte) int {
+	w := 0
+	for r := 0; r < len(b); {
+		if k := JapaneseAtLen(b[r:]); k > 0 {
+			for w > 0 && isASCIISpace(b[w-1]) {
+				w--
+			}
+			b[w] = '@'
+			w++
+			r += k
+			for r < len(b) && isASCIISpace(b[r]) {
+				r++
+			}
+			continue
+		}
+		b[w] = b[r]
+		w++
+		r++
+	}
+	return w
+}
+
+// JapaneseAtLen returns the length of the Japanese at (see Email's
+// canonical form) at the start of b, in any width: ★, ☆, アットマーク or
+// ｱｯﾄﾏｰｸ, bare or in brackets ((), <>, [], 【】, 〔〕 or the full-width
+// （）, ＜＞, ［］); 0 if there is none. The matcher looks for addresses
+// around what it finds.
+func JapaneseAtLen(b []byte) int {
+	if len(b) < 3 {
+		return 0
+	}
+	switch b[0] {
+	case '(', '[', '<':
+		if b[1] < 0xE2 {
+			return 0 // the common case, and cheap: no at after the bracket
+		}
+	case 0xE2:
+		return jaAtBare(b)
+	case 0xE3, 0xEF:
+	default:
+		return 0
+	}
+	for _, pair := range jaAtBrackets {
+		if bytes.HasPrefix(b, []byte(pair[0])) {
+			k := len(pair[0])
+			if n := jaAtBare(b[k:]); n > 0 && bytes.HasPrefix(b[k+n:], []byte(pair[1])) {
+				return k + n + len(pair[1])
+			}
+			return 0
+		}
+	}
+	return jaAtBare(b)
+}
+
+// jaAtBrackets are the brackets a Japanese at may stand in.
+var jaAtBrackets = [][2]string{{"(", ")"}, {"[", "]"}, {"<", ">"}, {"【", "】"}, {"〔", "〕"},
+	{"（", "）"}, {"［", "］"}, {"＜", "＞"}}
+
+// jaAtBare returns the length of ★, ☆, アットマーク or ｱｯﾄﾏｰｸ at the start
+// of b, or 0.
+func jaAtBare(b []byte) int {
+	if len(b) < 3 {
+		return 0
+	}
+	switch b[0] {
+	case 0xE2: // ★ and ☆ are E2 98 85 and E2 98 86
+		if b[1] == 0x98 && (b[2] == 0x85 || b[2] == 0x86) {
+			return 3
+		}
+	case 0xE3:
+		if bytes.HasPrefix(b, []byte("アットマーク")) {
+			return len("アットマーク")
+		}
+	case 0xEF:
+		if bytes.HasPrefix(b, []byte("ｱｯﾄﾏｰｸ")) {
+			return len("ｱｯﾄﾏｰｸ")
+		}
+	}
+	return 0
 }
 
 // percentDecode decodes, in place, the "%40" and "%2b" (lower-cased

@@ -24,6 +24,17 @@ func TestEmailValid(t *testing.T) {
 		"100%25%40example.jp":              "100%25@example.jp",
 		"taro%41@example.jp":               "taro%41@example.jp",
 		"taro%40x@example.jp":              "taro%40x@example.jp", // an @ of its own: nothing decoded
+		"taro★example.jp":                  "taro@example.jp",
+		"taro☆example.jp":                  "taro@example.jp",
+		"taro ★ example.jp":                "taro@example.jp",
+		"taroアットマークexample.jp":             "taro@example.jp",
+		"taroｱｯﾄﾏｰｸexample.jp":             "taro@example.jp",
+		"taro(アットマーク)example.jp":           "taro@example.jp",
+		"taro （アットマーク） example.jp":         "taro@example.jp",
+		"taro＜アットマーク＞example.jp":           "taro@example.jp",
+		"taro<アットマーク>example.jp":           "taro@example.jp",
+		"taro【アットマーク】example.jp":           "taro@example.jp",
+		"taro［★］example.jp":                "taro@example.jp",
 	})
 }
 
@@ -45,6 +56,11 @@ func TestEmailInvalid(t *testing.T) {
 		"たろう@example.com":                        "character not allowed",
 		"taro%40yamada%40example.jp":             "not exactly one @",
 		"taro%4":                                 "not exactly one @",
+		"taro★yamada@example.jp":                 "not exactly one @",
+		"taro★★example.jp":                       "not exactly one @",
+		"taro(アットマーク]example.jp":                 "character not allowed",
+		"taroアットexample.jp":                      "character not allowed",
+		"★example.jp":                            "bad local part length",
 		"%40example.jp":                          "bad local part length",
 		"taro@example.com" + strings.Repeat("m", 250): "too long",
 	})
@@ -70,4 +86,20 @@ func TestEmailDiffer(t *testing.T) {
 		{"taro+x@example.com", "taro@example.com"},            // neither are tags
 		{"taro+tag@example.jp", "taro%2Btag@example.jp"},      // with an @ of its own, nothing is decoded
 	})
+}
+
+// TestJapaneseAtLen: the Japanese ats in every width and bracket, and
+// what is none.
+func TestJapaneseAtLen(t *testing.T) {
+	for s, want := range map[string]int{
+		"★x": 3, "☆": 3, "アットマークx": 18, "ｱｯﾄﾏｰｸ": 18,
+		"(アットマーク)x": 20, "[★]": 5, "<☆>": 5, "【アットマーク】": 24, "〔★〕": 9,
+		"（アットマーク）": 24, "［ｱｯﾄﾏｰｸ］": 24, "＜★＞": 9,
+		"": 0, "★"[:2]: 0, "x★": 0, "♥": 0, "…": 0, "“": 0, "(at)": 0, "(アットマーク]": 0, "(アットマーク": 0,
+		"（）": 0, "【★": 0, "アット": 0, "<b>": 0, "(★x)": 0, "＠": 0,
+	} {
+		if got := JapaneseAtLen([]byte(s)); got != want {
+			t.Errorf("JapaneseAtLen(%q) = %d, want %d", s, got, want)
+		}
+	}
 }

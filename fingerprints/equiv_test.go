@@ -124,7 +124,7 @@ func TestAddressMatchesReference(t *testing.T) {
 // Plane in an address.
 func TestEmailMatchesReference(t *testing.T) {
 	locals := []string{"kazukiyamamoto51", "Taro.Yamada", "ｔａｒｏ", "taro..", "", "a b", "taro+tag", "Ｔａｒｏ", " taro", "x\u3000"}
-	ats := []string{"@", " [at] ", "(AT)", " at ", "＠", "［ａｔ］", "@@", "", " AT "}
+	ats := []string{"@", " [at] ", "(AT)", " at ", "＠", "［ａｔ］", "@@", "", " AT ", "★", " ☆ ", "（アットマーク）", "ｱｯﾄﾏｰｸ", "【アットマーク】", "(アットマーク]"}
 	domains := []string{"example.jp", "Example.COM", "ｅｘａｍｐｌｅ．ｃｏｍ", "example [dot] com", "example dot com", "example(Dot)co(dot)jp",
 		"docomo.ne.jp", "b", "example..com", ".example.com", "例え.jp", "ex_ample.com", "example.com ", "example.com\u3000"}
 	for _, l := range locals {

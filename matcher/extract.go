@@ -13,8 +13,9 @@ import (
 
 // Extraction is one pass over the bytes of a segment. A table marks the
 // bytes that can start a candidate (ASCII digits, '@', '[' and '(' for
-// "[at]", '%' for a URL's "%40", and the lead bytes of full-width digits
-// and ＠, 元年 and 丁目); everything else is skipped without decoding, so
+// "[at]", '%' for a URL's "%40", the lead bytes of full-width digits
+// and ＠, 元年 and 丁目, and those of the Japanese ats, ★ and bracketed
+// アットマーク); everything else is skipped without decoding, so
 // prose costs a table lookup per byte. Addresses written in words (taro at
 // example dot jp) have no such byte: wordEmails searches for their at
 // before the pass.
@@ -22,7 +23,7 @@ var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
 	}
-	for _, c := range []byte{'@', '[', '(', '%', 0xEF, 0xE5, 0xE4} {
+	for _, c := range []byte{'@', '[', '(', '<', '%', 0xEF, 0xE5, 0xE4, 0xE2} {
 		t[c] = true
 	}
 	return
@@ -57,16 +58,18 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 		case c >= '0' && c <= '9':
 			i = s.numeric(buf, i, base)
 		case c == '@':
-			i = s.email(buf, i, 1, base)
+			i = s.email(buf, i, 1, false, base)
 		case c == '%':
 			if hasPrefix(buf[i+1:], "40") {
-				i = s.email(buf, i, 3, base) // taro%40example.jp, in a URL
+				i = s.email(buf, i, 3, false, base) // taro%40example.jp, in a URL
 			} else {
 				i++
 			}
-		case c == '[' || c == '(':
+		case c == '[' || c == '(' || c == '<' || c == 0xE2:
 			if n := atObfuscation(buf[i:]); n > 0 {
-				i = s.email(buf, i, n, base)
+				i = s.email(buf, i, n, true, base)
+			} else if n := fingerprints.JapaneseAtLen(buf[i:]); n > 0 {
+				i = s.email(buf, i, n, true, base) // taro★example.jp, taro(アットマーク)example.jp
 			} else {
 				i++
 			}
@@ -75,9 +78,13 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 			case fwDigit(buf, i) >= 0:
 				i = s.numeric(buf, i, base)
 			case hasPrefix(buf[i:], "＠"):
-				i = s.email(buf, i, 3, base)
+				i = s.email(buf, i, 3, false, base)
 			default:
-				i++
+				if n := fingerprints.JapaneseAtLen(buf[i:]); n > 0 {
+					i = s.email(buf, i, n, true, base) // taro（アットマーク）example.jp
+				} else {
+					i++
+				}
 			}
 		case c == 0xE5:
 			if hasPrefix(buf[i:], "元年") {
@@ -1067,11 +1074,11 @@ func atObfuscation(b []byte) int {
 	return 0
 }
 
-// email reads the address around an '@' (or ＠, [at], (at), %40) of width n at
-// buf[i] and looks it up. A bracketed at and dot may stand between spaces
-// (taro [at] example [dot] jp), which the normalizer drops with them.
-func (s *Scanner) email(buf []byte, i, n int, base int64) int {
-	spaced := n == len("[at]")
+// email reads the address around an '@' (or ＠, [at], (at), %40, ★,
+// (アットマーク)) of width n at buf[i] and looks it up. When spaced, the at
+// and a bracketed dot may stand between spaces (taro [at] example [dot]
+// jp), which the normalizer drops with them.
+func (s *Scanner) email(buf []byte, i, n int, spaced bool, base int64) int {
 	at0, at1 := i, i+n // the at, and the spaces around a bracketed one
 	if spaced && at0 > 0 && buf[at0-1] == ' ' {
 		at0--

@@ -178,6 +178,9 @@ func TestMatchShapes(t *testing.T) {
 		{"html ruby readings without rp", "<td><ruby>佐藤<rt>さとう</rt>花子<rt>はなこ</rt></ruby></td><td>03-1234-5678</td>", MediaHTML, "c2:name+phone"},
 		{"html ruby reading of a variant kanji", "<p><ruby>山田<rt>やまだ</rt></ruby> <ruby>太朗<rt>たろう</rt></ruby> 090-1234-5678</p>", MediaHTML, "c1:name+phone"},
 		{"html ruby with rb", "<ruby><rb>鈴木</rb><rb>一郎</rb><rt>すずき</rt><rt>いちろう</rt></ruby> 080-9876-5432", MediaHTML, "c3:name+phone"},
+		{"email with a star for the at", "山田太郎 taro.yamada★example.jp", "", "c1:email+name"},
+		{"email with アットマーク", "連絡先 taro.yamada＜アットマーク＞example.jp", "", "c1:email"},
+		{"email with (アットマーク)", "連絡先 taro.yamada(アットマーク)example.jp", "", "c1:email"},
 		{"quoted romaji name with a comma", "\"Yamada, Taro\",070-1111-2222\n", "", "c4:name+phone"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},

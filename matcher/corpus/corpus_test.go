@@ -280,7 +280,7 @@ func TestForms(t *testing.T) {
 // " [dot] " to ".".
 func normalize(s string) string {
 	s = norm.NFKC.String(s)
-	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+").Replace(s)
+	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+", "★", "@", "(アットマーク)", "@").Replace(s)
 	return wordsEmail.ReplaceAllStringFunc(s, func(m string) string {
 		return strings.ReplaceAll(strings.Replace(m, " at ", "@", 1), " dot ", ".")
 	})

@@ -294,8 +294,10 @@ func NameForms(p Person) []Form {
 
 // EmailForms lists the ways to write an e-mail address: canonical,
 // fullwidth, at-bracket taro[at]example.com, at-paren taro(at)example.com,
-// spaced taro [at] example [dot] com, words taro at example dot com, and
-// url taro%40example.com (percent-encoded, as a query string holds it).
+// spaced taro [at] example [dot] com, words taro at example dot com,
+// url taro%40example.com (percent-encoded, as a query string holds it),
+// and the Japanese web page's star taro★example.com and atmark
+// taro（アットマーク）example.com.
 func EmailForms(email string) []Form {
 	local, domain, _ := strings.Cut(email, "@")
 	return []Form{
@@ -306,6 +308,8 @@ func EmailForms(email string) []Form {
 		{"spaced", local + " [at] " + strings.ReplaceAll(domain, ".", " [dot] ")},
 		{"words", local + " at " + strings.ReplaceAll(domain, ".", " dot ")},
 		{"url", strings.ReplaceAll(local, "+", "%2B") + "%40" + domain},
+		{"star", local + "★" + domain},
+		{"atmark", local + "（アットマーク）" + domain},
 	}
 }
 
