@@ -16,9 +16,10 @@ import (
 //   - eight digits: 19850102;
 //   - 年, 月 and an optional 日: 1985年1月2日;
 //   - any of these with an era instead of a four-digit year: an era name
-//     (明治 大正 昭和 平成 令和) or its letter (M T S H R, either case, and
-//     may be followed by a dot), then the era year in one or two digits or 元
-//     (first year): 昭和60年1月2日, S60.1.2, S.60.1.2, H元.1.8;
+//     (明治 大正 昭和 平成 令和), its first kanji alone (明 大 昭 平 令,
+//     before digits or 元) or its letter (M T S H R, either case, and may be
+//     followed by a dot), then the era year in one or two digits or 元 (first
+//     year): 昭和60年1月2日, 昭60.1.2, S60.1.2, S.60.1.2, H元.1.8;
 //   - seven digits, an era's code then YYMMDD, as Japanese registers and
 //     billing systems store dates (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和):
 //     3600102;
@@ -165,6 +166,16 @@ func parseDate(b []byte) (y, m, d, e int, ok bool) {
 		if bytes.HasPrefix(b, []byte(eras[i].name)) {
 			e, p = i, len(eras[i].name)
 			break
+		}
+	}
+	if e == noEra && len(b) > 3 && b[0] >= 0x80 {
+		// 昭60.1.2, 平元年1月8日: the era's first kanji alone, as forms
+		// and registers abbreviate it.
+		for i := range eras {
+			if a := eras[i].name[:3]; bytes.HasPrefix(b, []byte(a)) && (isASCIIDigit(b[3]) || bytes.HasPrefix(b[3:], []byte("元"))) {
+				e, p = i, len(a)
+				break
+			}
 		}
 	}
 	if e == noEra && len(b) > 1 {

@@ -71,7 +71,8 @@ func FuzzNormalizeEmail(f *testing.F) {
 		"taro [at] example [dot] com", "taro at example dot com", "taro(AT)example(Dot)com",
 		"taro［ａｔ］example（ｄｏｔ）com", "  taro@example.com\u3000", "taro..@docomo.ne.jp",
 		"a@b", "a@@b.c", "a b@c.d", "@example.com", "taro@example..com", "taro@例え.jp",
-		"taro%40example.jp", "Taro%2BTag%40Example.JP", "a%4", "%40%40", "x%40y@z.jp")
+		"taro%40example.jp", "Taro%2BTag%40Example.JP", "a%4", "%40%40", "x%40y@z.jp",
+		"taro★example.jp", "taro （アットマーク） example.jp", "ｔａｒｏ＜ｱｯﾄﾏｰｸ＞ｅｘ．ｊｐ", "a【★】b.c", "★☆", "(アットマーク")
 }
 
 func FuzzNormalizePhone(f *testing.F) {
@@ -91,7 +92,8 @@ var dateSeeds = []string{"1985/01/02", "1985-1-2", "1985.1.2", "19850102", "1985
 	"平成元年1月7日", "2月30日", "1985/13/01", "60/1/2", "1867/12/31", "2101/01/01",
 	"S600102", "昭和600102", "H000101", "3600102", "4010107", "6010101",
 	"Jan 2, 1985", "January 2nd 1985", "Sept. 21, 1985", "May 21 1985", "2 Jan 1985", "02-JAN-1985", "2/Jan/1985", "3rd March 2024", "Jan 32, 1985",
-	"1985年（昭和60年）1月2日", "昭和60年(1985年)1月2日", "1985（昭和60）年1月2日", "1989年（平成元年）1月8日", "1985年（昭和61年）1月2日"}
+	"1985年（昭和60年）1月2日", "昭和60年(1985年)1月2日", "1985（昭和60）年1月2日", "1989年（平成元年）1月8日", "1985年（昭和61年）1月2日",
+	"昭60.1.2", "平元.1.8", "大1.2.3", "令2/3/4", "昭600102", "昭.60.1.2", "昭"}
 
 func FuzzNormalizeBirthdate(f *testing.F) { fuzzNormalize(f, Birthdate, dateSeeds...) }
 

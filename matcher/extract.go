@@ -666,8 +666,8 @@ func eraMarkBefore(buf []byte, q int) int {
 	return 0
 }
 
-// eraNameBefore returns the length of the era name (昭和, ㍼…) that ends at
-// buf[q], or 0.
+// eraNameBefore returns the length of the era name (昭和, ㍼, or 昭 alone)
+// that ends at buf[q], or 0.
 func eraNameBefore(buf []byte, q int) int {
 	if q == 0 || buf[q-1] < 0x80 {
 		return 0 // every era name ends in a multi-byte character
@@ -677,8 +677,17 @@ func eraNameBefore(buf []byte, q int) int {
 			return len(era)
 		}
 	}
+	for _, era := range eraAbbrevs {
+		if hasSuffix(buf[:q], era) {
+			return len(era)
+		}
+	}
 	return 0
 }
+
+// eraAbbrevs are the eras' first kanji, which stand for them before
+// digits: 昭60.1.2.
+var eraAbbrevs = []string{"昭", "平", "令", "大", "明"}
 
 // eraLetterBefore returns the length of the era letter (M, T, S, H or R,
 // in either case, half- or full-width: S60.1.2, Ｓ６０．１．２) that ends

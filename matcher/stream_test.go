@@ -83,6 +83,7 @@ func FuzzScan(f *testing.F) {
 		"Taro Yamada, born July 8, 1970; 8 Jul 1970; 08-JUL-1970; Jan. 2nd,1985 xJan 2, 1985 May 2",
 		"GET /u?e=taro.yamada%40example.jp&n=%2F%4 %40 taro dot yamada at example dot jp AT x DOT y at . at  AT ",
 		"1985 年 1 月 2 日 昭和 60 年 1 月 2 日 １９８５　年　１ 月 一九八五年一月二日 二〇〇〇年 一九八五 090 年 日 1 日 一二三",
+		"昭60.1.2 平元.1.8 大1 昭 昭６０ taro★example.jp x（アットマーク）y.jp [アットマーク] <★> ｱｯﾄﾏｰｸ ★",
 	} {
 		f.Add(s)
 	}

@@ -216,6 +216,8 @@ func TestForms(t *testing.T) {
 		{styleText(BirthdateForms(d(1960, 10, 24)), "kanji-digits"), "一九六〇年十月二十四日"},
 		{styleText(BirthdateForms(d(1985, 12, 2)), "era-kanji"), "昭和六十年十二月二日"},
 		{styleText(BirthdateForms(d(2019, 5, 1)), "era-kanji"), "令和元年五月一日"},
+		{styleText(BirthdateForms(d(1985, 12, 2)), "era-abbrev"), "昭60.12.2"},
+		{styleText(BirthdateForms(d(1989, 1, 8)), "era-abbrev"), "平元.1.8"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "compact"), "19850102"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "dash"), "1985-1-2"},
 		{styleText(BirthdateForms(d(1985, 1, 2)), "fullwidth"), "１９８５年１月２日"},

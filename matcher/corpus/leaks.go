@@ -640,7 +640,7 @@ var styleSets = map[string]map[string][]string{
 	},
 	"era-dates": {
 		KindName: {"canonical", "nospace"}, KindBirthdate: {"era", "era-letter", "era-letter-dot", "era-letter-slash", "era-compact", "era-code", "era-fullwidth", "era-letter-fullwidth", "era-both", "kanji-both",
-			"kanji-spaced", "era-spaced", "kanji-digits", "era-kanji"},
+			"kanji-spaced", "era-spaced", "kanji-digits", "era-kanji", "era-abbrev"},
 		KindPostal: {"mark"}, KindPhone: {"canonical"},
 	},
 	"address-noprefecture": {

@@ -207,7 +207,8 @@ func Era(t time.Time) (name, letter string, year int) {
 // in both calendars era-both 昭和60年（1985年）1月2日 and kanji-both
 // 1985年（昭和60年）1月2日, and with an
 // English month english January 2, 1985, english-abbrev Jan 2, 1985 and
-// english-day-first 2 Jan 1985.
+// english-day-first 2 Jan 1985, and era-abbrev 昭60.1.2 (the era's
+// first kanji alone).
 func BirthdateForms(t time.Time) []Form {
 	y, m, d := t.Year(), int(t.Month()), t.Day()
 	ys, ms, ds := strconv.Itoa(y), strconv.Itoa(m), strconv.Itoa(d)
@@ -249,6 +250,7 @@ func BirthdateForms(t time.Time) []Form {
 		{"era-spaced", era + " " + spacedYear + " " + ms + " 月 " + ds + " 日"},
 		{"kanji-digits", kanjiDigits(ys) + "年" + KanjiNumber(m) + "月" + KanjiNumber(d) + "日"},
 		{"era-kanji", era + kanjiEraYear(ey) + "年" + KanjiNumber(m) + "月" + KanjiNumber(d) + "日"},
+		{"era-abbrev", era[:len("昭")] + eraYear + "." + ms + "." + ds},
 	}
 }
 
