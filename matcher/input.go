@@ -127,6 +127,7 @@ func textOf(in Input) (io.Reader, func() error, error) {
 			text = transform.NewReader(br, enc.NewDecoder())
 		}
 	}
+	text = transform.NewReader(text, percentUTF8{})
 	switch mt {
 	case MediaHTML:
 		return pipe(func(w *bufio.Writer) error { return htmlText(w, text) })
@@ -174,6 +175,92 @@ func (f fastUTF8) Transform(dst, src []byte, atEOF bool) (int, int, error) {
 		return n, n, transform.ErrShortSrc
 	}
 	return n, n, nil
+}
+
+// percentUTF8 decodes the percent-encoded UTF-8 of URLs in text:
+// name=%E5%B1%B1%E7%94%B0 is name=山田, as web server logs and the query
+// strings pasted from them hold names and addresses. Only a complete,
+// valid multi-byte character is decoded; ASCII escapes (%20, %40: the
+// matcher reads %40 itself) and anything else stay as they are, so the
+// text stays valid UTF-8 and no markup or delimiter appears where there
+// was none. Shift_JIS percent-encoded by older Japanese sites is not
+// decoded: it cannot be told from other bytes.
+type percentUTF8 struct{ transform.NopResetter }
+
+func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	for nSrc < len(src) {
+		k := bytes.IndexByte(src[nSrc:], '%')
+		if k < 0 {
+			k = len(src) - nSrc
+		}
+		if n := copy(dst[nDst:], src[nSrc:nSrc+k]); n < k {
+			return nDst + n, nSrc + n, transform.ErrShortDst
+		}
+		nDst, nSrc = nDst+k, nSrc+k
+		if nSrc == len(src) {
+			break
+		}
+		var rb [utf8.UTFMax]byte
+		rn, w, short := percentRune(&rb, src[nSrc:])
+		if short && !atEOF {
+			return nDst, nSrc, transform.ErrShortSrc
+		}
+		if w == 0 {
+			rb[0], rn, w = '%', 1, 1 // no character: the % as it is
+		}
+		if nDst+rn > len(dst) {
+			return nDst, nSrc, transform.ErrShortDst
+		}
+		nDst += copy(dst[nDst:], rb[:rn])
+		nSrc += w
+	}
+	return nDst, nSrc, nil
+}
+
+// percentRune decodes the percent-encoded UTF-8 character at the start of
+// b ("%E5%B1%B1") into rb, and returns its length in bytes and the length
+// of its encoding in b; 0, 0 if there is none. short reports that b ends
+// before it could tell.
+func percentRune(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
+	for n < utf8.UTFMax {
+		if w+3 > len(b) {
+			if len(b) > w && b[w] != '%' || len(b) > w+1 && unhex(b[w+1]) < 0 {
+				return 0, 0, false
+			}
+			return 0, 0, true
+		}
+		if b[w] != '%' {
+			break
+		}
+		hi, lo := unhex(b[w+1]), unhex(b[w+2])
+		if hi < 0 || lo < 0 {
+			break
+		}
+		c := byte(hi<<4 | lo)
+		if n == 0 && c < 0xC2 || n > 0 && !(c >= 0x80 && c < 0xC0) {
+			break // no lead byte first, or no continuation byte after it
+		}
+		rb[n] = c
+		n, w = n+1, w+3
+		if utf8.FullRune(rb[:n]) {
+			if r, size := utf8.DecodeRune(rb[:n]); r == utf8.RuneError || size != n {
+				return 0, 0, false
+			}
+			return n, w, false
+		}
+	}
+	return 0, 0, false
+}
+
+// unhex returns the value of the hexadecimal digit c, or -1.
+func unhex(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c|0x20 >= 'a' && c|0x20 <= 'f':
+		return int(c|0x20-'a') + 10
+	}
+	return -1
 }
 
 func sniffMedia(sample []byte) string {
@@ -487,14 +574,11 @@ func parseHex4(b []byte) (uint16, bool) {
 	}
 	var v uint16
 	for _, c := range b[:4] {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | uint16(c-'0')
-		case c|0x20 >= 'a' && c|0x20 <= 'f':
-			v = v<<4 | uint16(c|0x20-'a'+10)
-		default:
+		d := unhex(c)
+		if d < 0 {
 			return 0, false
 		}
+		v = v<<4 | uint16(d)
 	}
 	return v, true
 }

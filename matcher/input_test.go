@@ -2,8 +2,16 @@ package matcher
 
 import (
 	"bufio"
+	"bytes"
+	"io"
+	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
+	"unicode/utf8"
+
+	"golang.org/x/text/transform"
 )
 
 // TestHTMLTextRuby: ruby readings are written apart from their base
@@ -38,4 +46,82 @@ func TestHTMLTextRuby(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPercentUTF8 compares percentUTF8 with a reference that decodes a
+// whole text at once, through a reader fed one byte at a time and with
+// small output buffers: only complete, valid multi-byte characters are
+// decoded, everything else is copied.
+func TestPercentUTF8(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "%", "%E5%B1%B1", "%e7%94%b0", "%F0%9F%98%80", "%C3%A9", "%E5%B1", "%E5", "%B1", "%41", "%20",
+		"%4", "%G1", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%E5%B1%41", "%E5%B1%%B1", "&", "=", "山", "%E5%B1%B1%E7%94%B0"}
+	for i := 0; i < 20_000; i++ {
+		var b []byte
+		for n := r.IntN(12); n > 0; n-- {
+			b = append(b, pieces[r.IntN(len(pieces))]...)
+		}
+		want := percentReference(b)
+		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), percentUTF8{}))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("%q: read %q (%v), want %q", b, got, err, want)
+		}
+		if !utf8.Valid(got) {
+			t.Fatalf("%q: %q is not valid UTF-8", b, got)
+		}
+		// Small output buffers, the whole input at once.
+		dst := make([]byte, utf8.UTFMax+r.IntN(8))
+		got = got[:0]
+		for src := b; ; {
+			nDst, nSrc, err := percentUTF8{}.Transform(dst, src, true)
+			got, src = append(got, dst[:nDst]...), src[nSrc:]
+			if err == nil {
+				break
+			}
+			if err != transform.ErrShortDst || nSrc == 0 && nDst == 0 {
+				t.Fatalf("%q: Transform: %v after %q", b, err, got)
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("%q, dst %d: %q, want %q", b, len(dst), got, want)
+		}
+	}
+	if got, _ := io.ReadAll(transform.NewReader(strings.NewReader("name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090"), percentUTF8{})); string(got) != "name=山田太郎&tel=090" {
+		t.Errorf("query string: %q", got)
+	}
+}
+
+// percentReference decodes the runs of %XX in b as bytes, then writes
+// each complete valid multi-byte character found in those bytes, and the
+// %XX of every other byte as it was.
+func percentReference(b []byte) []byte {
+	var out []byte
+	for i := 0; i < len(b); {
+		var raw []byte
+		j := i
+		for j+3 <= len(b) && b[j] == '%' {
+			v, err := strconv.ParseUint(string(b[j+1:j+3]), 16, 8)
+			if err != nil || strings.ContainsAny(string(b[j+1:j+3]), "+-") {
+				break
+			}
+			raw = append(raw, byte(v))
+			j += 3
+		}
+		if len(raw) == 0 {
+			out = append(out, b[i])
+			i++
+			continue
+		}
+		for k := 0; k < len(raw); {
+			if r, size := utf8.DecodeRune(raw[k:]); size > 1 && r != utf8.RuneError {
+				out = append(out, raw[k:k+size]...)
+				k += size
+				continue
+			}
+			out = append(out, b[i+3*k:i+3*k+3]...)
+			k++
+		}
+		i = j
+	}
+	return out
 }

@@ -178,6 +178,8 @@ func TestMatchShapes(t *testing.T) {
 		{"phone with minus signs for dashes", "山田 太郎 090−1234−5678", "", "c1:name+phone"},
 		{"address with a building and floor", "山田 太郎 〒100-0005 東京都千代田区丸の内1-2-3 丸の内ビル4F", "", "c1:address+name+postal"},
 		{"name and its reading in parentheses", "山田　太郎（やまだ　たろう）　090-1234-5678", "", "c1:name+phone"},
+		{"name percent-encoded in a query string", "GET /form?name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090-1234-5678 HTTP/1.1", "", "c1:name+phone"},
+		{"address percent-encoded, lower-case hex", "q=%e5%8d%83%e4%bb%a3%e7%94%b0%e5%8c%ba%e4%b8%b8%e3%81%ae%e5%86%851-2-3&t=0901234-5678", "", "c1:address+phone"},
 		{"era abbreviated to its first kanji", "山田太郎 昭60.1.2", "", "c1:birthdate+name"},
 		{"era abbreviated, kanji date", "佐藤 花子 昭35年3月4日生", "", "c2:birthdate+name"},
 		{"era abbreviated, full-width", "山田 太郎 昭６０．１．２", "", "c1:birthdate+name"},

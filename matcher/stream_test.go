@@ -123,6 +123,7 @@ func FuzzInputs(f *testing.F) {
 	f.Add([]byte(`{"a":["\u9234\u6728",1e3,{"b":null}]}` + "\n" + `{"c":"d"}`))
 	f.Add([]byte("\xef\xbb\xbf<html><meta charset=shift_jis>\x82\xa0</html>"))
 	f.Add([]byte("<ruby>山<rp>(</rp><rt>やま</rt>田<rt>だ<b>x</b></rt></ruby> <ruby><rb>太郎<rtc><rt>たろう</rtc></ruby><td><ruby>a<rt>b<rt></ruby></ruby><rt>c</rt><ruby>"))
+	f.Add([]byte("GET /?n=%E5%B1%B1%e7%94%b0&x=%E5%B1%41%F0%9F%98%80%C0%AF%%E5%4"))
 	f.Add([]byte("caf\xe9 \x80\xbf\xed\xa0\x80 \xe3\x81 &#xD800; &#1114112; {\"a\":\"\\udc00\"}"))
 	m := newTestMatcher(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
