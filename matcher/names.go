@@ -219,7 +219,13 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 			}
 			cur.end = i + size
 		case (r == '\'' || r == '-') && cur.sc == scLatin:
-			cur.end = i + size
+			// Inside a word (Shin'ichi, Jun-ichi); after one, a quote
+			// or a dash that ends it ('Taro','Yamada').
+			if r2, _ := utf8.DecodeRune(buf[i+size:]); scriptOf(r2) == scLatin {
+				cur.end = i + size
+			} else {
+				closeTok()
+			}
 		case sc == scSpace && cur.sc != scOther && cur.sc != scLatin,
 			r == '・' && cur.sc == scHira: // katakana's middle dot, in やまだ・たろう
 			// One space inside a CJK name keeps the token open if the same
@@ -274,8 +280,11 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			// sorts them, so "Taro YAMADA" and "YAMADA, Taro" are alike.
 			if ti+1 < len(s.toks) && s.toks[ti+1].sc == scLatin && gapIsSeparator(buf[t.end:s.toks[ti+1].start], true) {
 				n := s.toks[ti+1]
-				if t.end-t.start >= 2 && n.end-n.start >= 2 {
-					try(buf[t.start:n.end], t.start, n.end)
+				if t.end-t.start >= 2 && n.end-n.start >= 2 && !inAddressWord(buf, t) && !inAddressWord(buf, n) {
+					// The words with a space: the separator between them
+					// may hold quotes ("Taro","Yamada"), which no name does.
+					s.pair = append(append(append(s.pair[:0], buf[t.start:t.end]...), ' '), buf[n.start:n.end]...)
+					try(s.pair, t.start, n.end)
 				}
 			}
 			continue
@@ -596,9 +605,26 @@ func jsonNextValue(buf []byte, i int) int {
 	return i
 }
 
+// inAddressWord reports whether the Latin token t is a part of an e-mail
+// address or a host name (taro.yamada@example.jp), which no name is: an @
+// or a dot between words joins it to the next or the last.
+func inAddressWord(buf []byte, t token) bool {
+	if t.start > 0 && buf[t.start-1] == '@' || t.end < len(buf) && buf[t.end] == '@' {
+		return true
+	}
+	if t.start > 1 && buf[t.start-1] == '.' && isASCIIAlnum(buf[t.start-2]) {
+		return true
+	}
+	return t.end+1 < len(buf) && buf[t.end] == '.' && isASCIIAlnum(buf[t.end+1])
+}
+
+func isASCIIAlnum(c byte) bool { return isASCIILetter(c) || c >= '0' && c <= '9' }
+
 // gapIsSeparator reports whether the bytes between two tokens are one
 // separator: a space, a tab, a comma, a pipe or a semicolon, as fields
-// are separated (and, for Latin words, a comma and a space).
+// are separated (and, for Latin words, a comma and a space); or a field
+// separator between the quotes that close one field and open the next,
+// as CSV and SQL dumps write them ("山田","太郎" and ('山田','太郎')).
 func gapIsSeparator(b []byte, latin bool) bool {
 	switch string(b) {
 	case " ", "\t", ",", "\u3000", "、", "，", "|", ";":
@@ -607,6 +633,12 @@ func gapIsSeparator(b []byte, latin bool) bool {
 		return latin
 	case "":
 		return !latin
+	}
+	if n := len(b); n >= 3 && (b[0] == '"' || b[0] == '\'') && b[n-1] == b[0] {
+		switch string(b[1 : n-1]) {
+		case ",", "\t", "|", ";", ", ":
+			return true
+		}
 	}
 	return false
 }

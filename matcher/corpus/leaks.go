@@ -461,7 +461,9 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 		b.w("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>会員一覧</title></head>\n<body>\n<h1>会員一覧（抜粋）</h1>\n<table border=\"1\">\n")
 	}
 	sqlEach := layout == "sql" && header // an INSERT a row
-	splitNames := layout == "jsonl" && r.IntN(3) != 0
+	// A name in two fields, family and given, as many services store
+	// it: two members of a JSON line, two values of an SQL row.
+	splitNames := (layout == "jsonl" || layout == "sql") && r.IntN(3) != 0
 	if layout == "sql" {
 		b.w("-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n--\n-- Dumping data for table `customers`\n--\n\nLOCK TABLES `customers` WRITE;\n")
 		if !header {
@@ -510,6 +512,10 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 			if sqlEach {
 				b.w("INSERT INTO `customers` (`id`")
 				for _, c := range cols {
+					if c.key == "name" && splitNames {
+						b.w(",`last_name`,`first_name`")
+						continue
+					}
 					b.w(",`", c.en, "`")
 				}
 				b.w(") VALUES ")
@@ -519,7 +525,13 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 			b.w("(", strconv.Itoa(row+1))
 			for i, c := range cols {
 				b.w(",'")
-				b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
+				if fam, giv, ok := strings.Cut(strings.Replace(vals[i], "　", " ", 1), " "); ok && c.key == "name" && splitNames {
+					b.f(refIf(ref, c.kind, fam), c.kind, fam)
+					b.w("','")
+					b.f(refIf(ref, c.kind, giv), c.kind, giv)
+				} else {
+					b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
+				}
 				b.w("'")
 			}
 			b.w(")")
