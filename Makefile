@@ -46,6 +46,8 @@ bench: test-deps
 	     /^BenchmarkDumpsKnownColumns/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") kc = $$i } \
 	     /^BenchmarkScanProse/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") pr = $$i } \
 	     /^BenchmarkScanLogs/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lg = $$i } \
+	     /^BenchmarkUTF8Valid\/std/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") u8s = $$i } \
+	     /^BenchmarkUTF8Valid\/vector/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") u8v = $$i } \
 	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
 	     /^BenchmarkDaemonPages/ { for (i = 1; i < NF; i++) if ($$(i+1) == "pages/s") pps = $$i } \
 	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
@@ -55,6 +57,7 @@ bench: test-deps
 	             printf "parts: prose %s MB/s, logs %s MB/s, dumps %s MB/s, weighted 5:2:3 %.0f MB/s\n", pr, lg, sd, 1 / (0.5 / pr + 0.2 / lg + 0.3 / sd); \
 	             if (left > 0 && fl) printf "200 MB/s mixed needs the dumps at %.0f MB/s with prose and logs as measured, %.2fx the floor (were they free: %.0f MB/s, %.2fx)\n", 0.3 / left, 0.3 / left / fl, 0.3 * 200, 0.3 * 200 / fl; \
 	             else printf "200 MB/s mixed is out of reach with prose and logs as measured, whatever the dumps cost\n" } \
+	           if (u8s && u8v) printf "utf-8 check of prose: vector %s MB/s, unicode/utf8 %s MB/s (%.1fx)\n", u8v, u8s, u8v / u8s; \
 	           if (rows) printf "loader: %s rows/s (target 100000: %.2fx)\n", rows, rows / 100000; \
 	           if (pps) printf "daemon: %s pages/s fetched and matched (target 200: %.2fx)\n", pps, pps / 200 }' bench.out
 

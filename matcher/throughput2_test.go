@@ -12,9 +12,11 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/matcher/corpus"
+	asmutf8 "github.com/segmentio/asm/utf8"
 	xunicode "golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -292,6 +294,67 @@ func TestFastUTF8(t *testing.T) {
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%q: read %q (%v), want %q", b, got, err, want)
 		}
+	}
+}
+
+// TestVectorUTF8Valid: segmentio/asm's utf8.Valid, which fastUTF8 relies
+// on, agrees with the standard library's on long texts (the vector path
+// takes 32 bytes at a time) broken anywhere: bad bytes, surrogates,
+// overlong forms, runes cut or past U+10FFFF, at every alignment.
+func TestVectorUTF8Valid(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	good := []string{"a", "山田", "ｶﾞ", "😀", "é", " ", "\n", "〒", "\u007f", "\u0080", "\u07ff", "\u0800", "\uffff", "\U00010000", "\U0010ffff"}
+	bad := []string{"\xe3", "\xe3\x81", "\x80", "\xff", "\xf0\x9f", "\xed\xa0\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xf8"}
+	for i := 0; i < 50_000; i++ {
+		var b []byte
+		for n := r.IntN(120); n > 0; n-- {
+			b = append(b, good[r.IntN(len(good))]...)
+		}
+		if r.IntN(2) == 0 {
+			at := r.IntN(len(b) + 1)
+			b = append(b[:at:at], append([]byte(bad[r.IntN(len(bad))]), b[at:]...)...)
+		}
+		for off := 0; off < min(len(b), 4); off++ {
+			if got, want := asmutf8.Valid(b[off:]), utf8.Valid(b[off:]); got != want {
+				t.Fatalf("asm utf8.Valid(%q) = %v, the standard library's %v", b[off:], got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkUTF8Valid measures the check fastUTF8 runs over every byte
+// scanned, on the prose of the mixed corpus: std (unicode/utf8, the
+// baseline) and vector (segmentio/asm, which fastUTF8 uses).
+func BenchmarkUTF8Valid(b *testing.B) {
+	body := partSetup(b, corpus.Prose)
+	// The reader's 4 KiB pieces, cut before a rune as fastUTF8 cuts them.
+	var pieces [][]byte
+	for rest := body; len(rest) > 0; {
+		n := min(4<<10, len(rest))
+		for n < len(rest) && !utf8.RuneStart(rest[n]) {
+			n--
+		}
+		pieces, rest = append(pieces, rest[:n]), rest[n:]
+	}
+	for _, c := range []struct {
+		name  string
+		valid func([]byte) bool
+	}{{"std", utf8.Valid}, {"vector", asmutf8.Valid}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			valid := 0
+			for b.Loop() {
+				valid = 0
+				for _, p := range pieces {
+					if c.valid(p) {
+						valid++
+					}
+				}
+			}
+			if valid != len(pieces) {
+				b.Fatalf("%d of %d pieces valid", valid, len(pieces))
+			}
+		})
 	}
 }
 
