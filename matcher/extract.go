@@ -537,6 +537,11 @@ func readRun(r *run, buf []byte, i int) {
 			// 山田太郎（35）090-1234-5678: what follows a closing
 			// parenthesis is a candidate of its own too.
 			r.pieces = append(r.pieces, k)
+		} else if c == sepParen && r.f.seps&(sepDash|sepSlash|sepDot) != 0 {
+			// 1985/01/02(39歳), 090-1234-5678(3): what stands before an
+			// opening parenthesis, once it has separators of its own
+			// (090(1234)5678 has none), is a candidate of its own too.
+			r.pieces = append(r.pieces, j)
 		}
 		r.f.seps |= c
 		j = k
