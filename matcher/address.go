@@ -82,6 +82,13 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 			s.starts[j], s.starts[j-1] = s.starts[j-1], s.starts[j]
 		}
 	}
+	if cs, ce := cityCellBefore(buf, p); cs >= 0 {
+		// 千代田区,丸の内1-2-3: the address split over cells, as exports
+		// write it (prefecture, city, the rest; the normalizer drops the
+		// prefecture), is looked up whole.
+		s.addrJoin = append(append(s.addrJoin[:0], buf[cs:ce]...), buf[p:anchorEnd]...)
+		s.lookup(fingerprints.Address, s.addrJoin, base+int64(cs), base+int64(anchorEnd))
+	}
 	tried := 0
 	for i, st := range s.starts {
 		if tried == maxAddressStarts {
@@ -98,6 +105,50 @@ func (s *Scanner) address(buf []byte, anchorStart, anchorEnd int, base int64) {
 		s.lookup(fingerprints.Address, buf[st.pos:anchorEnd], base+int64(st.pos), base+int64(anchorEnd))
 	}
 }
+
+// cityCellBefore returns the bounds of the cell before the one that
+// starts at buf[p], when that cell is a whole city, ward, town or village
+// (札幌市中央区, 東京都千代田区: address characters ending in 市, 区, 町,
+// 村 or 郡) and one field separator, perhaps between quotes, stands
+// between them; else -1, -1.
+func cityCellBefore(buf []byte, p int) (int, int) {
+	q := p
+	if q > 0 && (buf[q-1] == '"' || buf[q-1] == '\'') {
+		q--
+	}
+	if q == 0 || !isFieldSep(buf[q-1]) {
+		return -1, -1
+	}
+	q--
+	if q > 0 && (buf[q-1] == '"' || buf[q-1] == '\'') {
+		q--
+	}
+	ce := q
+	last, _ := utf8.DecodeLastRune(buf[:ce])
+	switch last {
+	case '市', '区', '町', '村', '郡':
+	default:
+		return -1, -1
+	}
+	cs := ce
+	for n := 0; cs > 0; n++ {
+		r, size := kanaKanjiBefore(buf, cs)
+		if size == 0 || n == maxCityRunes || !addressRune(r) {
+			break
+		}
+		cs -= size
+	}
+	if cs == ce || cs > 0 && !(isFieldSep(buf[cs-1]) || buf[cs-1] == '"' || buf[cs-1] == '\'' || buf[cs-1] == '\n') {
+		return -1, -1 // no cell, or a part of one
+	}
+	return cs, ce
+}
+
+// maxCityRunes bounds a city's cell: 東京都千代田区, 北海道札幌市中央区,
+// 鹿児島県鹿児島郡十島村.
+const maxCityRunes = 16
+
+func isFieldSep(c byte) bool { return c == ',' || c == '\t' || c == '|' || c == ';' }
 
 // kanaKanjiBefore is kanaKanjiAt for the rune that ends at buf[p]: most of
 // an address, walked back over.

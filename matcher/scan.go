@@ -50,12 +50,14 @@ type Scanner struct {
 	tmp    []cachedHit
 	wins   [][2]int
 	starts []addrStart
-	run    run   // numeric's run, its pieces reused
-	bounds []int // numeric's buffer
-	toks   []token
-	offs   []int
-	pair   []byte
-	cuts   []nameCut // nameCuts' buffer
+	// addrJoin holds an address whose city is in the cell before.
+	addrJoin []byte
+	run      run   // numeric's run, its pieces reused
+	bounds   []int // numeric's buffer
+	toks     []token
+	offs     []int
+	pair     []byte
+	cuts     []nameCut // nameCuts' buffer
 	// tokenInRow's last line: [rowLine[0], rowLine[1]) of the buffer at
 	// rowBuf, a row if rowIs.
 	rowLine [2]int

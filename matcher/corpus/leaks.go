@@ -451,19 +451,38 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 	if enc == ShiftJIS {
 		nl = "\r\n"
 	}
+	// A name in two fields, family and given, as many services store
+	// it: two members of a JSON line, two values of an SQL row.
+	splitNames := (layout == "jsonl" || layout == "sql") && r.IntN(3) != 0
+	// An address in two columns, the city (and its prefecture) and the
+	// rest, as Japanese exports often have it (市区町村, 町域・番地).
+	splitAddr := (layout == "csv" || layout == "tsv" || layout == "html") && r.IntN(3) == 0
 	label := func(c column) string {
-		if ja {
+		switch {
+		case c.key == "address" && splitAddr && ja:
+			return "市区町村" + sep + "町域・番地"
+		case c.key == "address" && splitAddr:
+			return "city" + sep + "street"
+		case ja:
 			return c.ja
 		}
 		return c.en
+	}
+	// cells writes a field's cells, split after one ends if the field is
+	// an address and the document splits addresses.
+	cells := func(p *Person, ref string, c column, val, between string) {
+		if city, rest, ok := splitAddress(p, val); ok && c.key == "address" && splitAddr {
+			b.f(refIf(ref, c.kind, city), c.kind, city)
+			b.w(between)
+			b.f(refIf(ref, c.kind, rest), c.kind, rest)
+			return
+		}
+		b.f(refIf(ref, c.kind, val), c.kind, val)
 	}
 	if layout == "html" {
 		b.w("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\"><title>会員一覧</title></head>\n<body>\n<h1>会員一覧（抜粋）</h1>\n<table border=\"1\">\n")
 	}
 	sqlEach := layout == "sql" && header // an INSERT a row
-	// A name in two fields, family and given, as many services store
-	// it: two members of a JSON line, two values of an SQL row.
-	splitNames := (layout == "jsonl" || layout == "sql") && r.IntN(3) != 0
 	if layout == "sql" {
 		b.w("-- MySQL dump 10.13  Distrib 8.0.36, for Linux (x86_64)\n--\n-- Dumping data for table `customers`\n--\n\nLOCK TABLES `customers` WRITE;\n")
 		if !header {
@@ -476,7 +495,7 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 		case "html":
 			b.w("<tr>")
 			for _, c := range cols {
-				b.w("<th>", label(c), "</th>")
+				b.w("<th>", strings.ReplaceAll(label(c), sep, "</th><th>"), "</th>")
 			}
 			b.w("</tr>\n")
 		default:
@@ -504,7 +523,7 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 			b.w("<tr>")
 			for i, c := range cols {
 				b.w("<td>")
-				b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
+				cells(p, ref, c, vals[i], "</td><td>")
 				b.w("</td>")
 			}
 			b.w("</tr>\n")
@@ -563,7 +582,7 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 				if i > 0 {
 					b.w(sep)
 				}
-				b.f(refIf(ref, c.kind, vals[i]), c.kind, vals[i])
+				cells(p, ref, c, vals[i], sep)
 			}
 			b.w(nl)
 		}
@@ -578,6 +597,19 @@ func (g *leakGen) table(name, shape, enc, layout string, header, reorder bool, r
 		b.w("UNLOCK TABLES;\n")
 	}
 	return finish(name, shape, enc, b, false, "")
+}
+
+// splitAddress cuts a rendered address after its city: "東京都千代田区"
+// and "丸の内1-2-3".
+func splitAddress(p *Person, val string) (city, rest string, ok bool) {
+	head := p.City
+	if strings.HasPrefix(val, p.Prefecture+p.City) {
+		head = p.Prefecture + p.City
+	}
+	if val == "" || !strings.HasPrefix(val, head) || len(val) == len(head) {
+		return "", "", false
+	}
+	return val[:len(head)], val[len(head):], true
 }
 
 // refIf returns ref when the cell holds a personal field, else "".

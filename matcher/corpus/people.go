@@ -27,6 +27,7 @@ type Person struct {
 	Email      string    // at an example domain: "taro.yamada85@example.jp"
 	Postal     string    // "100-0005"
 	Prefecture string    // "東京都"
+	City       string    // "千代田区", as Address starts
 	Address    string    // without the prefecture: "千代田区丸の内1-2-3"
 	MyNumber   string    // 12 digits with a valid check digit
 	Card       string    // 16 digits, Luhn-valid, JCB (35…) or Visa (4…)
@@ -170,6 +171,7 @@ func PeopleWith(seed uint64, n int, opt Options) []Person {
 		t := &towns[ti]
 		p.Postal = t.postal
 		p.Prefecture = t.pref
+		p.City = t.city
 		p.Address = addr
 		p.Phone = g.phone(buf, t.area, uint64(i))
 		p.Email = g.email(buf, f.lower, gv.lower, p.Birthdate.Year())
