@@ -46,6 +46,9 @@ type Input struct {
 	// Charset, if known (an HTTP header's charset, --encoding), overrides
 	// detection.
 	Charset string
+	// noMail keeps the content of a mail's part from being read as a
+	// mail in its turn (a bound on nesting).
+	noMail bool
 }
 
 // MediaTypeOf returns the media type a Content-Type header or file name
@@ -57,6 +60,8 @@ func MediaTypeOf(contentType, name string) string {
 			return MediaHTML
 		case mt == "application/json" || strings.HasSuffix(mt, "+json") || mt == "application/x-ndjson":
 			return MediaJSON
+		case mt == MediaMail || mt == "application/mbox":
+			return MediaMail
 		case strings.HasPrefix(mt, "text/"):
 			return MediaText
 		}
@@ -64,6 +69,8 @@ func MediaTypeOf(contentType, name string) string {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".html", ".htm", ".xhtml":
 		return MediaHTML
+	case ".eml", ".mbox":
+		return MediaMail
 	case ".json", ".jsonl", ".ndjson":
 		return MediaJSON
 	}
@@ -88,6 +95,12 @@ func textOf(in Input) (io.Reader, func() error, error) {
 	}
 	if mt == "" {
 		mt = sniffMedia(sample)
+		if mt == MediaMail && in.noMail {
+			mt = MediaText
+		}
+	}
+	if mt == MediaMail {
+		return pipe(func(w *bufio.Writer) error { return mailText(w, br, in.Source) })
 	}
 	var text io.Reader
 	if in.Charset != "" {
@@ -276,8 +289,43 @@ func sniffMedia(sample []byte) string {
 		return MediaHTML
 	case len(s) > 0 && (s[0] == '{' || s[0] == '[') && json.Valid(firstLine(s)):
 		return MediaJSON
+	case looksLikeMail(s):
+		return MediaMail
 	}
 	return MediaText
+}
+
+// looksLikeMail reports whether a sample starts as a mailbox does (an
+// mbox "From " line) or as a message does: a header block whose first
+// line is a field, holding a From and one of Date, Message-ID,
+// MIME-Version and Received.
+func looksLikeMail(s []byte) bool {
+	if bytes.HasPrefix(s, []byte("From ")) {
+		_, rest, _ := bytes.Cut(s, []byte("\n"))
+		s = rest
+	}
+	end := bytes.Index(s, []byte("\n\n"))
+	if e := bytes.Index(s, []byte("\r\n\r\n")); e >= 0 && (end < 0 || e < end) {
+		end = e
+	}
+	if end < 0 {
+		return false
+	}
+	head := bytes.ToLower(s[:end])
+	name, _, ok := bytes.Cut(firstLine(head), []byte(":"))
+	if !ok || len(name) == 0 || bytes.ContainsAny(name, " \t") {
+		return false
+	}
+	head = append([]byte("\n"), head...)
+	if !bytes.Contains(head, []byte("\nfrom:")) {
+		return false
+	}
+	for _, f := range []string{"\ndate:", "\nmessage-id:", "\nmime-version:", "\nreceived:"} {
+		if bytes.Contains(head, []byte(f)) {
+			return true
+		}
+	}
+	return false
 }
 
 func firstLine(s []byte) []byte {

@@ -124,10 +124,11 @@ func FuzzInputs(f *testing.F) {
 	f.Add([]byte("\xef\xbb\xbf<html><meta charset=shift_jis>\x82\xa0</html>"))
 	f.Add([]byte("<ruby>山<rp>(</rp><rt>やま</rt>田<rt>だ<b>x</b></rt></ruby> <ruby><rb>太郎<rtc><rt>たろう</rtc></ruby><td><ruby>a<rt>b<rt></ruby></ruby><rt>c</rt><ruby>"))
 	f.Add([]byte("GET /?n=%E5%B1%B1%e7%94%b0&x=%E5%B1%41%F0%9F%98%80%C0%AF%%E5%4"))
+	f.Add([]byte("From a@b x\nFrom: =?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <a@b>\nDate: x\nSubject: \x8eR\x93c\nContent-Type: multipart/mixed; boundary=q\n\n--q\nContent-Transfer-Encoding: base64\n\n5bGx55Sw\n--q\nContent-Type: message/rfc822\n\nFrom: b@c\nContent-Transfer-Encoding: quoted-printable\n\n=E5=B1=B1=\n\n--q--\n\nFrom c@d y\n\xff\n"))
 	f.Add([]byte("caf\xe9 \x80\xbf\xed\xa0\x80 \xe3\x81 &#xD800; &#1114112; {\"a\":\"\\udc00\"}"))
 	m := newTestMatcher(f)
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, mt := range []string{MediaHTML, MediaJSON, ""} {
+		for _, mt := range []string{MediaHTML, MediaJSON, MediaMail, ""} {
 			_, _ = m.Scan(context.Background(), Input{Source: "f", R: io.LimitReader(strings.NewReader(string(b)), 1<<20), MediaType: mt})
 			for _, cs := range []string{"", "utf-8", "shift_jis", "euc-jp", "iso-2022-jp", "utf-16", "utf-16le", "windows-1252", "unicode-1-1-utf-8"} {
 				text, wait, err := textOf(Input{Source: "f", R: strings.NewReader(string(b)), MediaType: mt, Charset: cs})
