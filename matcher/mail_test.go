@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/japanese"
 )
 
@@ -20,18 +21,10 @@ func b64(s string) string {
 	return b.String() + enc + "\r\n"
 }
 
-func sjis(t *testing.T, s string) string {
+// encodeJA encodes s in a Japanese encoding, as a mail client would.
+func encodeJA(t *testing.T, enc encoding.Encoding, s string) string {
 	t.Helper()
-	b, err := japanese.ShiftJIS.NewEncoder().String(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func iso2022(t *testing.T, s string) string {
-	t.Helper()
-	b, err := japanese.ISO2022JP.NewEncoder().String(s)
+	b, err := enc.NewEncoder().String(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,20 +45,20 @@ func qp(s string) string {
 // quoted-printable UTF-8 body; and a message whose base64 breaks after
 // the record (padding, then more).
 func testMailbox(t *testing.T) string {
-	from := "=?ISO-2022-JP?B?" + base64.StdEncoding.EncodeToString([]byte(iso2022(t, "山田 太郎"))) + "?="
+	from := "=?ISO-2022-JP?B?" + base64.StdEncoding.EncodeToString([]byte(encodeJA(t, japanese.ISO2022JP, "山田 太郎"))) + "?="
 	return "From taro@example.net Mon Jan  1 09:00:00 2024\n" +
 		"From: " + from + " <someone@example.net>\n" +
 		"To: desk@example.co.jp\nSubject: =?UTF-8?B?" + base64.StdEncoding.EncodeToString([]byte("お問い合わせ")) + "?=\n" +
 		"Date: Mon, 1 Jan 2024 09:00:00 +0900\nMIME-Version: 1.0\n" +
 		"Content-Type: text/plain; charset=ISO-2022-JP\nContent-Transfer-Encoding: 7bit\n\n" +
-		iso2022(t, "折り返しのお電話をお願いします。０９０－１２３４－５６７８") + "\n\n" +
+		encodeJA(t, japanese.ISO2022JP, "折り返しのお電話をお願いします。０９０－１２３４－５６７８") + "\n\n" +
 		"From desk@example.co.jp Mon Jan  1 10:00:00 2024\n" +
 		"From: desk@example.co.jp\nTo: wrong@example.com\nSubject: list\nDate: Mon, 1 Jan 2024 10:00:00 +0900\nMIME-Version: 1.0\n" +
 		"Content-Type: multipart/mixed; boundary=\"b1\"\n\n" +
 		"--b1\nContent-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: base64\n\n" + b64("添付のとおりです。") +
 		"--b1\nContent-Type: image/png\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"logo.png\"\n\n" + b64("\x89PNG\r\n\x1a\n\x00\x00 090-1234-5678 ") +
 		"--b1\nContent-Type: application/octet-stream\nContent-Transfer-Encoding: base64\nContent-Disposition: attachment; filename=\"customers.csv\"\n\n" +
-		b64(sjis(t, "氏名,電話,住所\r\n佐藤 花子,03-1234-5678,大阪府大阪市北区梅田2-4-9\r\n")) +
+		b64(encodeJA(t, japanese.ShiftJIS, "氏名,電話,住所\r\n佐藤 花子,03-1234-5678,大阪府大阪市北区梅田2-4-9\r\n")) +
 		"--b1--\n\n" +
 		"From desk@example.co.jp Tue Jan  2 10:00:00 2024\n" +
 		"From: desk@example.co.jp\nSubject: Fwd\nDate: Tue, 2 Jan 2024 10:00:00 +0900\nMIME-Version: 1.0\n" +
