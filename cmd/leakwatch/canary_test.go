@@ -31,12 +31,23 @@ k2,Haruki Tsubouchi,ツボウチ ハルキ,昭和52年11月30日,03-5981-2267,h.
 `
 
 // canaryLeak is a paste with both records written differently (the
-// second's address in words and percent-encoded too).
+// second's address in words and percent-encoded too, the first's name
+// percent-encoded and its address with a star for the at).
 const canaryLeak = `leaked customer list (part 1)
 クロサワ アケミ / S46.8.19 / ０９０－４４１２－７７８６ / akemi.kurosawa＠example.jp
 TSUBOUCHI Haruki, born 1977-11-30, tel +81 3 5981 2267, 京都市中京区恵比須町534番地40
 Haruki Tsubouchi (h.tsubouchi AT example DOT com), GET /unsubscribe?e=h.tsubouchi%40example.com, 生年月日 1977 年 11 月 30 日
+GET /form?n=%E9%BB%92%E6%BE%A4%E6%98%8E%E7%BE%8E&m=akemi.kurosawa★example.jp 昭46.8.19
 `
+
+// canaryMail is a mail forwarding the first record: its name in an
+// encoded From, the record in a base64 Shift_JIS CSV attachment.
+const canaryMail = "From: =?UTF-8?B?6buS5r6kIOaYjue+jg==?= <someone@example.net>\n" +
+	"Date: Mon, 1 Jan 2024 09:00:00 +0900\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=x\n\n" +
+	"--x\nContent-Type: text/plain\n\nsee attached\n" +
+	"--x\nContent-Type: text/csv; charset=Shift_JIS\nContent-Transfer-Encoding: base64\n\n" +
+	"joGWvCyTZJhiLIOBgVuDiw0KjZXgViCWvpT8LDA5MC00NDEyLTc3ODYsYWtlbWkua3Vyb3Nhd2FA\nZXhhbXBsZS5qcA0K\n" +
+	"--x--\n"
 
 func TestCanaryNoRawDataPersists(t *testing.T) {
 	for _, backend := range []string{"embedded", "redis"} {
@@ -57,6 +68,7 @@ func TestCanaryNoRawDataPersists(t *testing.T) {
 			os.WriteFile(filepath.Join(in, "customers.csv"), []byte(canaryCSV), 0o600)
 			os.WriteFile(filepath.Join(in, "paste.txt"), []byte(canaryLeak), 0o600)
 			os.WriteFile(filepath.Join(in, "page.html"), []byte("<html><body><pre>"+canaryLeak+"</pre></body></html>"), 0o600)
+			os.WriteFile(filepath.Join(in, "forward.eml"), []byte(canaryMail), 0o600)
 
 			var out, errOut bytes.Buffer
 			run := func(wantCode int, args ...string) {
@@ -77,7 +89,7 @@ func TestCanaryNoRawDataPersists(t *testing.T) {
 			run(0, "sets", "info", "customers")
 			// The scan must have found both records, or the canary proves
 			// nothing about what a match writes.
-			for _, ref := range []string{`"ref":"k1"`, `"ref":"k2"`} {
+			for _, ref := range []string{`"ref":"k1"`, `"ref":"k2"`, `"source":"` + filepath.Join(in, "forward.eml")} {
 				if !strings.Contains(out.String(), ref) {
 					t.Fatalf("scan did not find %s:\n%s", ref, out.String())
 				}
