@@ -104,14 +104,9 @@ func textOf(in Input) (io.Reader, func() error, error) {
 	}
 	var text io.Reader
 	if in.Charset != "" {
-		_, enc, err := fingerprints.LookupEncoding(in.Charset)
+		enc, err := lookupCharset(in.Charset)
 		if err != nil {
-			// An HTTP charset we do not name ourselves: ask x/net.
-			e, _ := charset.Lookup(in.Charset)
-			if e == nil {
-				return nil, nil, fmt.Errorf("%s: %w", in.Source, err)
-			}
-			enc = e
+			return nil, nil, fmt.Errorf("%s: %w", in.Source, err)
 		}
 		text = transform.NewReader(br, decoderOf(enc))
 	} else if mt == MediaHTML {
@@ -149,6 +144,21 @@ func textOf(in Input) (io.Reader, func() error, error) {
 		return pipe(func(w *bufio.Writer) error { return jsonText(w, text, in.Source) })
 	}
 	return text, func() error { return nil }, nil
+}
+
+// lookupCharset returns the encoding a declared charset names: one of
+// the loader's (fingerprints.LookupEncoding), else, for an HTTP or mail
+// charset we do not name ourselves, the WHATWG encoding x/net knows by
+// that label. The error is the loader's, which lists what it knows.
+func lookupCharset(name string) (encoding.Encoding, error) {
+	_, enc, err := fingerprints.LookupEncoding(name)
+	if err != nil {
+		if e, _ := charset.Lookup(name); e != nil {
+			return e, nil
+		}
+		return nil, err
+	}
+	return enc, nil
 }
 
 // decoderOf returns a decoder from enc to UTF-8. x/net's charset names

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -16,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
-	"golang.org/x/net/html/charset"
 )
 
 // Mail. A misdirected e-mail with a list attached is the commonest way
@@ -114,16 +112,13 @@ func rawText(s string) string {
 	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
-// charsetReader decodes an encoded word's charset, as the loader's
-// encodings and then the WHATWG names know them.
+// charsetReader decodes an encoded word's charset (see lookupCharset).
 func charsetReader(name string, r io.Reader) (io.Reader, error) {
-	if _, enc, err := fingerprints.LookupEncoding(name); err == nil {
-		return enc.NewDecoder().Reader(r), nil
+	enc, err := lookupCharset(name)
+	if err != nil {
+		return nil, err
 	}
-	if enc, _ := charset.Lookup(name); enc != nil {
-		return enc.NewDecoder().Reader(r), nil
-	}
-	return nil, fmt.Errorf("unknown charset %q", name)
+	return enc.NewDecoder().Reader(r), nil
 }
 
 // mailEntity writes the text of one entity: a message's body or a part,
@@ -160,10 +155,8 @@ func mailEntity(w *bufio.Writer, ct, cte, filename string, body io.Reader, sourc
 		return nil // an image, an archive: no text to read
 	}
 	cs := params["charset"]
-	if cs != "" {
-		if _, err := charsetReader(cs, nil); err != nil {
-			cs = "" // a charset no one knows: detected instead
-		}
+	if _, err := lookupCharset(cs); cs != "" && err != nil {
+		cs = "" // a charset no one knows: detected instead
 	}
 	return copyText(w, Input{Source: source, R: body, MediaType: MediaTypeOf(ct, filename), Charset: cs, noMail: true})
 }
