@@ -635,10 +635,7 @@ func gapIsSeparator(b []byte, latin bool) bool {
 		return !latin
 	}
 	if n := len(b); n >= 3 && (b[0] == '"' || b[0] == '\'') && b[n-1] == b[0] {
-		switch string(b[1 : n-1]) {
-		case ",", "\t", "|", ";", ", ":
-			return true
-		}
+		return isCellGap(b) // as rowNames joins two cells
 	}
 	return false
 }
