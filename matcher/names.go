@@ -360,7 +360,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			if t.sc == scHan && (n.sc == scHira || n.sc == scKata) && n.start == t.end && !s.tokenInRow(buf, t.start) {
 				end := n.end
 				for _, o := range s.offs[n.r0+1 : n.r1] {
-					if hasAnyPrefix(buf[o:n.end], kanaNameSuffixes) {
+					if kanaNameSuffixes.prefixOf(buf[o:n.end]) {
 						end = o
 						break
 					}
@@ -421,9 +421,9 @@ type nameCut struct {
 // So 鈴木 明 is no longer read in 鈴木 明美, nor クボ ユウコ in オオクボ ユウコ,
 // while 山田 太郎様, やまだ たろうさん and ヤマダ タロウ are still read.
 var (
-	kanjiNamePrefixes = []string{"故", "氏名", "名前", "宛名", "担当", "担当者", "容疑者", "被告", "被告人", "会員", "顧客", "契約者", "申込者"}
-	kanjiNameSuffixes = []string{"様", "殿", "氏", "君", "宛", "方", "容疑者", "被告", "被告人", "被害者", "選手", "先生", "社長", "会長", "部長", "課長", "係長", "議員", "代表", "教授", "医師", "弁護士"}
-	kanaNameSuffixes  = []string{"さん", "さま", "くん", "ちゃん", "どの", "サン", "サマ", "クン", "チャン", "ドノ", "ｻﾝ", "ｻﾏ", "ｸﾝ", "ﾁｬﾝ", "ﾄﾞﾉ"}
+	kanjiNamePrefixes = newWordList("故", "氏名", "名前", "宛名", "担当", "担当者", "容疑者", "被告", "被告人", "会員", "顧客", "契約者", "申込者")
+	kanjiNameSuffixes = newWordList("様", "殿", "氏", "君", "宛", "方", "容疑者", "被告", "被告人", "被害者", "選手", "先生", "社長", "会長", "部長", "課長", "係長", "議員", "代表", "教授", "医師", "弁護士")
+	kanaNameSuffixes  = newWordList("さん", "さま", "くん", "ちゃん", "どの", "サン", "サマ", "クン", "チャン", "ドノ", "ｻﾝ", "ｻﾏ", "ｸﾝ", "ﾁｬﾝ", "ﾄﾞﾉ")
 )
 
 // nameCuts fills s.cuts[:len(rs)+1] for token t, whose rune offsets are
@@ -458,14 +458,14 @@ func (s *Scanner) nameCuts(buf []byte, t token, rs []int, inRow bool) bool {
 			c.end = c.end || sep
 			c.part = part
 			if !c.end {
-				suffixes := kanaNameSuffixes
+				suffixes := &kanaNameSuffixes
 				if t.sc == scHan {
-					suffixes = kanjiNameSuffixes
+					suffixes = &kanjiNameSuffixes
 				}
-				c.end = hasAnyPrefix(buf[rs[k]:t.end], suffixes)
+				c.end = suffixes.prefixOf(buf[rs[k]:t.end])
 			}
 			if !c.start && t.sc == scHan {
-				c.start = isWord(buf[rs[partStart]:rs[k]], kanjiNamePrefixes)
+				c.start = kanjiNamePrefixes.is(buf[rs[partStart]:rs[k]])
 			}
 		}
 		s.cuts[k] = c
@@ -518,24 +518,61 @@ func isNameSep(buf []byte, i int) bool {
 	return false
 }
 
-// hasAnyPrefix reports whether b starts with one of words (of three bytes
-// or more: kana and kanji). It compares their first three bytes itself,
-// which tells most words apart at the first, before calling for the rest.
-func hasAnyPrefix(b []byte, words []string) bool {
-	if len(b) < 3 {
+// wordList is a list of words of kana or kanji (three bytes or more each),
+// looked for at every rune of a name token. The first rune of a text is
+// tested against the words' first runes with three bit masks, one per
+// byte, before any comparison: most runes of a name begin no word, and
+// are told so by the masks alone.
+type wordList struct {
+	words               []string
+	mask0, mask1, mask2 uint64 // bit b&63 of each byte of the words' first runes
+	maxLen              int
+}
+
+func newWordList(words ...string) wordList {
+	l := wordList{words: words}
+	for _, w := range words {
+		if len(w) < 3 {
+			panic("matcher: word list: " + w + " is shorter than three bytes")
+		}
+		l.mask0 |= 1 << (w[0] & 63)
+		l.mask1 |= 1 << (w[1] & 63)
+		l.mask2 |= 1 << (w[2] & 63)
+		l.maxLen = max(l.maxLen, len(w))
+	}
+	return l
+}
+
+// mayStart reports whether b's first three bytes may begin one of the
+// words.
+func (l *wordList) mayStart(b []byte) bool {
+	return len(b) >= 3 && l.mask0>>(b[0]&63)&1 != 0 && l.mask1>>(b[1]&63)&1 != 0 && l.mask2>>(b[2]&63)&1 != 0
+}
+
+// prefixOf reports whether b starts with one of the words.
+func (l *wordList) prefixOf(b []byte) bool {
+	if !l.mayStart(b) {
 		return false
 	}
-	for _, w := range words {
-		if b[0] == w[0] && b[1] == w[1] && b[2] == w[2] && len(b) >= len(w) && string(b[3:len(w)]) == w[3:] {
+	for _, w := range l.words {
+		if len(b) >= len(w) && string(b[:len(w)]) == w {
 			return true
 		}
 	}
 	return false
 }
 
-// isWord reports whether b is one of words.
-func isWord(b []byte, words []string) bool {
-	return slices.Contains(words, string(b))
+// is reports whether b is one of the words.
+func (l *wordList) is(b []byte) bool {
+	if len(b) > l.maxLen || !l.mayStart(b) {
+		return false
+	}
+	for _, w := range l.words {
+		if string(b) == w {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonNextName returns the token after s.toks[ti] that, with it, may be

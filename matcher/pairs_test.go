@@ -1,7 +1,9 @@
 package matcher
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
@@ -160,14 +162,42 @@ func TestNameSeparatorBytes(t *testing.T) {
 	if isNameSep([]byte("a"), 1) || isSpaceAt([]byte("a"), 1) || isSpaceBefore(nil, 0) {
 		t.Error("a separator past the text's end")
 	}
-	for _, words := range [][]string{kanjiNameSuffixes, kanaNameSuffixes} {
-		for _, w := range words {
-			if len(w) < 3 {
-				t.Errorf("hasAnyPrefix gets %q, shorter than three bytes", w)
+}
+
+// TestWordList: the masks of a wordList drop no word. Every word list of
+// names.go answers as a plain comparison with each of its words does, at
+// every rune of kana, kanji and half-width kana, alone and followed by
+// each word's tail (so a rune that shares a word's last bytes is asked).
+func TestWordList(t *testing.T) {
+	for _, l := range []wordList{kanjiNamePrefixes, kanjiNameSuffixes, kanaNameSuffixes} {
+		var tails []string
+		for _, w := range l.words {
+			if !l.prefixOf([]byte(w+"x")) || l.prefixOf([]byte("x"+w)) || !l.is([]byte(w)) || l.is([]byte(w+"x")) {
+				t.Errorf("word list %q wrong on its own word %q", l.words, w)
 			}
-			if !hasAnyPrefix([]byte(w+"x"), words) || hasAnyPrefix([]byte("x"+w), words) {
-				t.Errorf("hasAnyPrefix wrong on %q", w)
+			_, size := utf8.DecodeRuneInString(w)
+			tails = append(tails, w[size:])
+		}
+		tails = append(tails, "", "x")
+		checked := 0
+		for _, rg := range [][2]rune{{0x3000, 0x30FF}, {0x4E00, 0x9FFF}, {0xF900, 0xFAFF}, {0xFF61, 0xFF9F}} {
+			for r := rg[0]; r <= rg[1]; r++ {
+				for _, tail := range tails {
+					b := utf8.AppendRune(nil, r)
+					b = append(b, tail...)
+					wantPrefix := slices.ContainsFunc(l.words, func(w string) bool { return bytes.HasPrefix(b, []byte(w)) })
+					if got := l.prefixOf(b); got != wantPrefix {
+						t.Fatalf("word list %q: prefixOf(%q) = %v", l.words, b, got)
+					}
+					if got, want := l.is(b), slices.Contains(l.words, string(b)); got != want {
+						t.Fatalf("word list %q: is(%q) = %v", l.words, b, got)
+					}
+					checked++
+				}
 			}
+		}
+		if checked < 20000 {
+			t.Fatalf("only %d texts checked", checked)
 		}
 	}
 }
