@@ -209,6 +209,23 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 		cur = token{sc: scOther}
 	}
 	for i := a; i < len(buf); {
+		// ASCII, most of a row's bytes, a run at a time: letters extend a
+		// Latin word, digits and punctuation end any token.
+		if c := buf[i]; isASCIILetter(c) {
+			if cur.sc != scLatin {
+				closeTok()
+				cur = token{sc: scLatin, start: i, r0: len(s.offs)}
+			}
+			for i++; i < len(buf) && isASCIILetter(buf[i]); i++ {
+			}
+			cur.end = i
+			continue
+		} else if c < 0x80 && c != ' ' && c != '\'' && c != '-' {
+			closeTok()
+			for i++; i < len(buf) && buf[i] < 0x80 && !isASCIILetter(buf[i]) && buf[i] != ' ' && buf[i] != '\'' && buf[i] != '-'; i++ {
+			}
+			continue
+		}
 		r, size := utf8.DecodeRune(buf[i:])
 		sc := scriptOf(r)
 		switch {

@@ -3,6 +3,7 @@ package matcher
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -200,4 +201,76 @@ func TestWordList(t *testing.T) {
 			t.Fatalf("only %d texts checked", checked)
 		}
 	}
+}
+
+// TestTokenizeASCIIRuns: tokenize's runs of ASCII cut the tokens that
+// decoding every rune cuts (refTokenize), on random texts of letters,
+// digits, punctuation, quotes, dashes, spaces, kana, kanji, separators and
+// broken UTF-8.
+func TestTokenizeASCIIRuns(t *testing.T) {
+	pieces := []string{"a", "Z", "taro", "0", "12", ",", "@", ".", "\"", "'", "-", " ", "  ", "\t", "\n",
+		"山", "田", "や", "ま", "ヤ", "ﾀ", "ﾞ", "\u3000", "・", "･", "é", "Ａ", "\xe3", "\xff", "々"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	s := &Scanner{} // tokenize uses its token buffers alone
+	for n := 0; n < 20000; n++ {
+		var b []byte
+		for k := rng.IntN(24); k >= 0; k-- {
+			b = append(b, pieces[rng.IntN(len(pieces))]...)
+		}
+		a := rng.IntN(len(b) + 1)
+		s.tokenize(b, a)
+		gotToks, gotOffs := slices.Clone(s.toks), slices.Clone(s.offs)
+		wantToks, wantOffs := refTokenize(b, a)
+		if !slices.Equal(gotToks, wantToks) || !slices.Equal(gotOffs, wantOffs) {
+			t.Fatalf("tokenize(%q, %d):\n got %v %v\nwant %v %v", b, a, gotToks, gotOffs, wantToks, wantOffs)
+		}
+	}
+}
+
+// refTokenize is tokenize decoding every rune.
+func refTokenize(buf []byte, a int) (toks []token, offs []int) {
+	cur := token{sc: scOther}
+	closeTok := func() {
+		if cur.sc != scOther && cur.end > cur.start {
+			cur.r1 = len(offs)
+			toks = append(toks, cur)
+		}
+		cur = token{sc: scOther}
+	}
+	for i := a; i < len(buf); {
+		r, size := utf8.DecodeRune(buf[i:])
+		next, _ := utf8.DecodeRune(buf[i+size:])
+		switch sc := scriptOf(r); {
+		case sc == scLatin:
+			if cur.sc != scLatin {
+				closeTok()
+				cur = token{sc: scLatin, start: i, r0: len(offs)}
+			}
+			cur.end = i + size
+		case (r == '\'' || r == '-') && cur.sc == scLatin:
+			if scriptOf(next) == scLatin {
+				cur.end = i + size
+			} else {
+				closeTok()
+			}
+		case sc == scSpace && cur.sc != scOther && cur.sc != scLatin, r == '・' && cur.sc == scHira:
+			if scriptOf(next) == cur.sc {
+				offs = append(offs, i)
+			} else {
+				closeTok()
+			}
+		case sc == scHan || sc == scHira || sc == scKata:
+			if cur.sc != sc {
+				closeTok()
+				cur = token{sc: sc, start: i, r0: len(offs)}
+			}
+			offs = append(offs, i)
+			cur.end = i + size
+		default:
+			closeTok()
+		}
+		i += size
+	}
+	closeTok()
+	return toks, offs
 }
