@@ -101,7 +101,7 @@ func LoadBlind(ctx context.Context, bl BlindLoad, r io.Reader, opts LoadOptions)
 	if bl.Parallel <= 0 {
 		bl.Parallel = DefaultBlindParallel
 	}
-	meta := store.SetMeta{Name: opts.Name, Mode: ModeOPRF, KeyID: bl.Public.ID()}
+	meta := store.SetMeta{Name: opts.Name, Mode: ModeOPRF, KeyID: bl.Public.ID(), Forms: FormsVersion}
 	return loadWith(ctx, &blindMode{bl: bl}, meta, r, opts)
 }
 

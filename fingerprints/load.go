@@ -116,7 +116,7 @@ func Load(ctx context.Context, st SetStager, key *Key, r io.Reader, opts LoadOpt
 	if err != nil {
 		return LoadResult{}, err
 	}
-	meta := store.SetMeta{Name: opts.Name, Mode: ModeKeyed, Salt: salt, KeyID: key.ID()}
+	meta := store.SetMeta{Name: opts.Name, Mode: ModeKeyed, Salt: salt, KeyID: key.ID(), Forms: FormsVersion}
 	return load(ctx, st, key.Keyed(salt), meta, r, opts)
 }
 

@@ -91,6 +91,10 @@ type SetMeta struct {
 	// the fingerprints (so a wrong key is refused, not silently useless).
 	Salt  []byte `json:"salt"`
 	KeyID []byte `json:"key_id"`
+	// Forms is the version of the canonical forms the fingerprints were
+	// made of (fingerprints.FormsVersion when loaded; 0 in sets loaded
+	// before it was recorded). The store keeps it and does not read it.
+	Forms int `json:"forms,omitempty"`
 	// IDPattern is the operator's regular expression for `id` fields.
 	IDPattern string      `json:"id_pattern,omitempty"`
 	Fields    []FieldSpec `json:"fields"`

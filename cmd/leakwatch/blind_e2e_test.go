@@ -389,6 +389,10 @@ sources:
 	if len(sets) != 1 || sets[0].Name != "acme-customers" || sets[0].Mode != fingerprints.ModeOPRF || sets[0].Rows != len(set) {
 		t.Fatalf("sets after the loads: %+v", sets)
 	}
+	// The loader sent its forms version, which the set records as is.
+	if m := storedMeta(t, data, "acme-customers"); m.Forms != fingerprints.FormsVersion {
+		t.Fatalf("the blind set records forms version %d, want %d", m.Forms, fingerprints.FormsVersion)
+	}
 
 	// The same records loaded keyed; `scan` matches both sets alike.
 	l.run(0, "keygen", "--key", filepath.Join(dir, "secret", "key"))

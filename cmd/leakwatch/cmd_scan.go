@@ -104,6 +104,9 @@ func buildMatcher(ctx context.Context, e *env, st store.Store, keys *keyring, na
 		if err != nil {
 			return nil, err
 		}
+		if msg := staleForms(ix.Meta()); msg != "" && e.log != nil {
+			e.log.Warn(msg, "set", name, "version", ix.Meta().Version)
+		}
 		if ix.Meta().Mode == fingerprints.ModeKeyed && !ix.HasPrefilter() && e.log != nil {
 			e.log.Warn("set has no prefilter: it was loaded by an older leakwatch, and is matched several times slower; load it again to add one",
 				"set", name, "version", ix.Meta().Version)

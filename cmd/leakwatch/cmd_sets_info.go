@@ -49,8 +49,8 @@ func setsInfo(ctx context.Context, e *env, o setsInfoOptions) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(s)
 	}
-	fmt.Fprintf(e.stdout, "set:          %s\nversion:      %s\nloaded:       %s\nsource:       %s\nmode:         %s\nrows:         %d\nfingerprints: %d\npairs:        %d\nfields:\n",
-		s.Name, s.Version, s.Created, s.Source, s.Mode, s.Rows, s.Fingerprints, s.Pairs)
+	fmt.Fprintf(e.stdout, "set:          %s\nversion:      %s\nloaded:       %s\nsource:       %s\nmode:         %s\nforms:        %d\nrows:         %d\nfingerprints: %d\npairs:        %d\nfields:\n",
+		s.Name, s.Version, s.Created, s.Source, s.Mode, s.Forms, s.Rows, s.Fingerprints, s.Pairs)
 	for _, f := range s.Fields {
 		strong := ""
 		if f.Strong {
@@ -60,6 +60,9 @@ func setsInfo(ctx context.Context, e *env, o setsInfoOptions) error {
 	}
 	for r, n := range s.Skipped {
 		fmt.Fprintf(e.stdout, "skipped:      %d (%s)\n", n, r)
+	}
+	if msg := staleForms(m); msg != "" {
+		fmt.Fprintln(e.stdout, "note:", msg)
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/store"
 )
 
@@ -37,6 +38,7 @@ type setSummary struct {
 	Rows         int64             `json:"rows"`
 	Fingerprints int64             `json:"fingerprints"`
 	Pairs        int64             `json:"pairs"`
+	Forms        int               `json:"forms"`
 	Fields       []store.FieldSpec `json:"fields"`
 	Skipped      map[string]int64  `json:"skipped,omitempty"`
 	Source       string            `json:"source,omitempty"`
@@ -44,7 +46,19 @@ type setSummary struct {
 
 func summarize(m store.SetMeta) setSummary {
 	return setSummary{Name: m.Name, Version: m.Version, Created: m.Created.UTC().Format("2006-01-02T15:04:05Z"), Mode: m.Mode,
-		Rows: m.Rows, Fingerprints: m.Fingerprints, Pairs: m.Pairs, Fields: m.Fields, Skipped: m.Skipped, Source: m.Source}
+		Rows: m.Rows, Fingerprints: m.Fingerprints, Pairs: m.Pairs, Forms: fingerprints.SetForms(m), Fields: m.Fields, Skipped: m.Skipped, Source: m.Source}
+}
+
+// staleForms says, for a set loaded with canonical forms of another
+// version than this leakwatch's (fingerprints.FormsVersion), what that
+// costs and what to do; "" for a set of the current version.
+func staleForms(m store.SetMeta) string {
+	v := fingerprints.SetForms(m)
+	if v == fingerprints.FormsVersion {
+		return ""
+	}
+	return fmt.Sprintf("set %q was loaded with canonical forms of version %d, and this leakwatch writes version %d: "+
+		"a value written differently in the two is not found; load the set again from its records", m.Name, v, fingerprints.FormsVersion)
 }
 
 func setsList(ctx context.Context, e *env, o setsListOptions) error {
@@ -75,5 +89,13 @@ func setsList(ctx context.Context, e *env, o setsListOptions) error {
 	for _, m := range sets {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%s\n", m.Name, m.Rows, len(m.Fields), m.Fingerprints, m.Mode, m.Created.UTC().Format("2006-01-02 15:04Z"))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, m := range sets {
+		if msg := staleForms(m); msg != "" {
+			fmt.Fprintln(e.stdout, "note:", msg)
+		}
+	}
+	return nil
 }

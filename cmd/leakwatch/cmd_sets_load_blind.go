@@ -221,7 +221,7 @@ func (c *keyServiceClient) publicKey(ctx context.Context) (*fingerprints.OPRFPub
 // StageBlindSet starts the load at the key service, which draws the salt.
 func (c *keyServiceClient) StageBlindSet(ctx context.Context, meta store.SetMeta) (fingerprints.BlindStage, error) {
 	var sr stageResponse
-	req := stageRequest{Set: meta.Name, Fields: meta.Fields, Source: meta.Source, IDPattern: meta.IDPattern}
+	req := stageRequest{Set: meta.Name, Fields: meta.Fields, Source: meta.Source, IDPattern: meta.IDPattern, Forms: meta.Forms}
 	if err := c.callJSON(ctx, http.MethodPost, "stages", req, &sr); err != nil {
 		return nil, err
 	}

@@ -15,7 +15,8 @@ package main
 //	GET    key                  the public key, its id and suite (no token:
 //	                            publishing it lets owners pin it)
 //	POST   stages               start a new version of a set: {set, fields,
-//	                            source, id_pattern} → {stage, salt, key_id}
+//	                            source, id_pattern, forms} → {stage, salt,
+//	                            key_id}
 //	POST   stages/{id}/evaluate {kind, info, elements} → {elements, proof}
 //	POST   stages/{id}/chunks?seq=N   one chunk of fingerprints and refs
 //	POST   stages/{id}/commit   {chunks, rows, fingerprints, skipped}
@@ -107,6 +108,7 @@ const (
 	maxSourceLen     = 300
 	maxReasonLen     = 300
 	maxIDPatternLen  = 1000
+	maxFormsVersion  = 1000 // a loader's forms version: bounded, not checked against ours
 	stageIDBytes     = 16
 	keyServiceSuite  = "P256-SHA256"
 	keyServiceOPRFv1 = "poprf"
@@ -289,6 +291,10 @@ type stageRequest struct {
 	Fields    []store.FieldSpec `json:"fields"`
 	Source    string            `json:"source"`
 	IDPattern string            `json:"id_pattern"`
+	// Forms is the loader's fingerprints.FormsVersion: the owner
+	// normalizes, so the set's forms are the loader's (0 from loaders
+	// before it was sent, which wrote version 1).
+	Forms int `json:"forms,omitempty"`
 }
 
 // stageResponse answers it.
@@ -351,7 +357,7 @@ func (ks *keyService) serveStage(w http.ResponseWriter, r *http.Request, tok *to
 	idb := make([]byte, stageIDBytes)
 	rand.Read(idb)
 	meta := store.SetMeta{Name: req.Set, Mode: fingerprints.ModeOPRF, Salt: salt, KeyID: ks.key.ID(),
-		IDPattern: req.IDPattern, Fields: req.Fields, Source: req.Source, Created: ks.now().UTC()}
+		IDPattern: req.IDPattern, Fields: req.Fields, Source: req.Source, Forms: req.Forms, Created: ks.now().UTC()}
 	for i := range meta.Fields {
 		meta.Fields[i].Count = 0
 	}
@@ -385,6 +391,9 @@ func checkStageFields(req stageRequest) error {
 	}
 	if len(req.Source) > maxSourceLen || !utf8.ValidString(req.Source) || !sourceRe.MatchString(req.Source) {
 		return fmt.Errorf("source must be at most %d bytes of printable text", maxSourceLen)
+	}
+	if req.Forms < 0 || req.Forms > maxFormsVersion {
+		return fmt.Errorf("forms must be a version from 1 to %d", maxFormsVersion)
 	}
 	if len(req.IDPattern) > maxIDPatternLen {
 		return fmt.Errorf("id_pattern is longer than %d bytes", maxIDPatternLen)

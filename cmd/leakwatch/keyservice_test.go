@@ -217,10 +217,14 @@ func mustJSON(t *testing.T, v any) []byte {
 
 var testFields = []store.FieldSpec{{Column: "phone", Kind: "phone"}, {Column: "email", Kind: "email", Strong: true}}
 
+// testForms is the forms version the tests' loader says it wrote: not
+// ours, as the service records the loader's.
+const testForms = fingerprints.FormsVersion + 2
+
 // stage starts a blind load and returns the stage id and salt.
 func (k *testKeyService) stage(t *testing.T, token, set string) (string, []byte) {
 	t.Helper()
-	code, _, m := k.do(t, "POST", "/oprf/v1/stages", token, mustJSON(t, stageRequest{Set: set, Fields: testFields, Source: "x.csv (csv, utf-8)"}))
+	code, _, m := k.do(t, "POST", "/oprf/v1/stages", token, mustJSON(t, stageRequest{Set: set, Fields: testFields, Source: "x.csv (csv, utf-8)", Forms: testForms}))
 	if code != http.StatusCreated {
 		t.Fatalf("stage %s: %d %v", set, code, m)
 	}
@@ -274,6 +278,8 @@ func TestKeyServiceHTTP(t *testing.T) {
 		"no fields":     mustJSON(t, stageRequest{Set: "acme-1"}),
 		"bad kind":      mustJSON(t, stageRequest{Set: "acme-1", Fields: []store.FieldSpec{{Column: "c", Kind: "shoe size"}}}),
 		"bad pattern":   mustJSON(t, stageRequest{Set: "acme-1", Fields: testFields, IDPattern: "("}),
+		"bad forms":     mustJSON(t, stageRequest{Set: "acme-1", Fields: testFields, Forms: -1}),
+		"huge forms":    mustJSON(t, stageRequest{Set: "acme-1", Fields: testFields, Forms: maxFormsVersion + 1}),
 		"unknown field": []byte(`{"set":"acme-1","fields":[{"column":"c","kind":"phone"}],"salt":"AAAA"}`),
 		"not json":      []byte(`set=acme-1`),
 	} {
@@ -346,7 +352,7 @@ func TestKeyServiceHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	if meta.Mode != fingerprints.ModeOPRF || !bytes.Equal(meta.Salt, salt) || !bytes.Equal(meta.KeyID, k.ks.key.ID()) ||
-		meta.Rows != 3 || meta.Fields[0].Count != 3 || meta.Fields[1].Count != 3 {
+		meta.Rows != 3 || meta.Fields[0].Count != 3 || meta.Fields[1].Count != 3 || meta.Forms != testForms {
 		t.Fatalf("committed meta: %+v", meta)
 	}
 	if code, _, _ := k.do(t, "POST", "/oprf/v1/stages/"+id+"/evaluate", k.acme, []byte(`{}`)); code != 404 {

@@ -71,6 +71,7 @@ func testMeta(name string) store.SetMeta {
 		Mode:      "keyed",
 		Salt:      []byte{1, 2, 3, 4},
 		KeyID:     []byte{0xfe, 0xed},
+		Forms:     3,
 		IDPattern: `^[A-Z]{2}[0-9]{6}$`,
 		Fields: []store.FieldSpec{
 			{Column: "email", Kind: "email", Strong: true, Count: 10},
