@@ -36,7 +36,7 @@ func runSetsLoad(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&o.format, "format", "", "csv, tsv or jsonl (default: by file extension, else csv)")
 	fs.StringVar(&o.encoding, "encoding", "", "utf-8, shift_jis (cp932), euc-jp, iso-2022-jp or utf-16 (default: detected)")
 	fs.BoolVar(&o.noHeader, "no-header", false, "the file has no header row (use column numbers in --schema)")
-	fs.StringVar(&o.idPattern, "id-pattern", "", "regular `expression` of the operator's ids (for id fields), e.g. 'C[0-9]{8}'")
+	fs.StringVar(&o.idPattern, "id-pattern", "", "regular `expression` of the operator's ids (for id fields), e.g. 'C[0-9]{8}'; ids compare upper-cased, so '(?i)C[0-9]{8}' also finds c00098765")
 	fs.BoolVar(&o.skipInvalid, "skip-invalid", false, "load the valid rows and report invalid ones by reason, instead of stopping")
 	fs.BoolVar(&o.blind, "blind", false, "load blind through a monitor's key service (--server, --token-file): no key needed, no record leaves this machine")
 	fs.StringVar(&o.server, "server", "", "with --blind: the key service's base `URL`, e.g. https://monitor.example.jp")
