@@ -477,6 +477,19 @@ func readRun(r *run, buf []byte, i int) {
 			k += 3
 		}
 		if !digitStarts(buf, k) {
+			sc, sn := sepAt(buf, k)
+			if c == sepSpace && (sc == sepDash || sc == sepSlash) {
+				// 090 - 1234 - 5678, 1985 / 01 / 02: a dash or a slash
+				// with a space on either side is one separator. Both
+				// sides are pieces too: 1985/01/02 - 2024/03/31 holds
+				// two dates.
+				if c2, n2 := sepAt(buf, k+sn); c2 == sepSpace && digitStarts(buf, k+sn+n2) {
+					r.pieces = append(r.pieces, j, k+sn)
+					r.f.seps |= sepSpace | sc
+					j = k + sn + n2
+					continue
+				}
+			}
 			if c == sepSpace && r.f.digits > 0 && k < len(buf) && (buf[k] == 0xE5 || buf[k] == 0xE6) { // 年; 月, 日
 				// 1985 年 1 月 2 日, 昭和 60 年: spaces around the kanji of
 				// a date, as text drawn from a PDF has them. The space
@@ -492,7 +505,7 @@ func readRun(r *run, buf []byte, i int) {
 					continue
 				}
 			}
-			if sc, sn := sepAt(buf, k); (c == sepParen || c == sepDate) && sc == sepSpace {
+			if (c == sepParen || c == sepDate) && sc == sepSpace {
 				if _, dn2 := digitAt(buf, k+sn); dn2 > 0 {
 					r.pieces = append(r.pieces, k)
 					r.f.seps |= c | sc
@@ -509,7 +522,6 @@ func readRun(r *run, buf []byte, i int) {
 			// 昭和60年（1985年）1月2日, 1985（昭和60）年1月2日. A parenthesis
 			// and 年 in either order go on to a digit, and an opening
 			// parenthesis to an era's name and its year.
-			sc, sn := sepAt(buf, k)
 			if c|sc != sepDate|sepParen {
 				sc, sn = 0, 0
 			}
