@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -210,8 +211,17 @@ func (f fastUTF8) Transform(dst, src []byte, atEOF bool) (int, int, error) {
 // valid multi-byte character is decoded; ASCII escapes (%20, %40: the
 // matcher reads %40 itself) and anything else stay as they are, so the
 // text stays valid UTF-8 and no markup or delimiter appears where there
-// was none. Shift_JIS percent-encoded by older Japanese sites is not
-// decoded: it cannot be told from other bytes.
+// was none.
+//
+// Older Japanese web applications encode their forms in Shift_JIS, and
+// their URL encoders leave a trail byte that is a letter as it is: 山田 is
+// %8ER%93c. Where no UTF-8 character is encoded, a Shift_JIS lead byte
+// (%81-%9F, %E0-%EF) with a trail byte (encoded, or a letter or _ as it
+// is) is decoded too, when it is a character of Japanese text (kana,
+// kanji, full-width forms and CJK punctuation). Other bytes that are not
+// UTF-8 may decode so (Latin-1 caf%E9s reads as caf and a kanji): a
+// character found where there was none of that script, which no field
+// of a set is made of alone.
 type percentUTF8 struct{ transform.NopResetter }
 
 func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
@@ -229,6 +239,9 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 		}
 		var rb [utf8.UTFMax]byte
 		rn, w, short := percentRune(&rb, src[nSrc:])
+		if w == 0 && (!short || atEOF) {
+			rn, w, short = percentSJIS(&rb, src[nSrc:])
+		}
 		if short && !atEOF {
 			return nDst, nSrc, transform.ErrShortSrc
 		}
@@ -277,6 +290,65 @@ func percentRune(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
 		}
 	}
 	return 0, 0, false
+}
+
+// percentSJIS decodes the percent-encoded Shift_JIS character at the
+// start of b (%8ER, %93c, %82%A0) into rb, as percentRune does UTF-8: its
+// length in bytes, the length of its encoding in b, and whether b ends
+// before it could tell. It decodes only characters of Japanese text.
+func percentSJIS(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
+	lead, ok, short := percentByte(b, 0)
+	if !ok || !(lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) {
+		return 0, 0, short
+	}
+	var trail byte
+	switch {
+	case len(b) < 4:
+		return 0, 0, true
+	case b[3] == '%':
+		if trail, ok, short = percentByte(b, 3); !ok {
+			return 0, 0, short
+		}
+		w = 6
+	case isASCIILetter(b[3]) || b[3] == '_':
+		trail, w = b[3], 4
+	default:
+		return 0, 0, false
+	}
+	if !(trail >= 0x40 && trail <= 0x7E || trail >= 0x80 && trail <= 0xFC) {
+		return 0, 0, false
+	}
+	// Rare enough (a lead byte that starts no UTF-8) to decode through
+	// x/text, with its allocations.
+	u, err := japanese.ShiftJIS.NewDecoder().Bytes([]byte{lead, trail})
+	r, size := utf8.DecodeRune(u)
+	if err != nil || size != len(u) {
+		return 0, 0, false
+	}
+	if !isJapaneseRune(r) {
+		return 0, 0, false
+	}
+	return utf8.EncodeRune(rb[:], r), w, false
+}
+
+// percentByte returns the byte that b encodes at i as %XX, and whether it
+// does; short reports that b ends before it could tell.
+func percentByte(b []byte, i int) (c byte, ok, short bool) {
+	for k := i; k < i+3; k++ {
+		if k >= len(b) {
+			return 0, false, true
+		}
+		if k == i && b[k] != '%' || k > i && unhex(b[k]) < 0 {
+			return 0, false, false
+		}
+	}
+	return byte(unhex(b[i+1])<<4 | unhex(b[i+2])), true, false
+}
+
+// isJapaneseRune reports whether r is a character of Japanese text: CJK
+// punctuation, kana, kanji or a full-width form.
+func isJapaneseRune(r rune) bool {
+	return r >= 0x3000 && r <= 0x30FF || r >= 0x4E00 && r <= 0x9FFF || r >= 0xFF01 && r <= 0xFF9F
 }
 
 // unhex returns the value of the hexadecimal digit c, or -1.

@@ -11,6 +11,7 @@ import (
 	"testing/iotest"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding/japanese"
 	"golang.org/x/text/transform"
 )
 
@@ -55,7 +56,10 @@ func TestHTMLTextRuby(t *testing.T) {
 func TestPercentUTF8(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	pieces := []string{"a", "%", "%E5%B1%B1", "%e7%94%b0", "%F0%9F%98%80", "%C3%A9", "%E5%B1", "%E5", "%B1", "%41", "%20",
-		"%4", "%G1", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%E5%B1%41", "%E5%B1%%B1", "&", "=", "山", "%E5%B1%B1%E7%94%B0"}
+		"%4", "%G1", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%E5%B1%41", "%E5%B1%%B1", "&", "=", "山", "%E5%B1%B1%E7%94%B0",
+		// Shift_JIS: 山田 as old Japanese sites encode it, あ, a full-width
+		// space, Latin-1 é, leads without a trail, trails alone.
+		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0"}
 	for i := 0; i < 20_000; i++ {
 		var b []byte
 		for n := r.IntN(12); n > 0; n-- {
@@ -89,39 +93,60 @@ func TestPercentUTF8(t *testing.T) {
 	if got, _ := io.ReadAll(transform.NewReader(strings.NewReader("name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090"), percentUTF8{})); string(got) != "name=山田太郎&tel=090" {
 		t.Errorf("query string: %q", got)
 	}
+	for in, want := range map[string]string{
+		"name=%8ER%93c%91%BE%98Y&tel=090":             "name=山田太郎&tel=090",
+		"addr=%93%8C%8B%9E%93s%90%E7%91%E3%93c%8B%E6": "addr=東京都千代田区",
+		"q=%82%E2%82%DC%82%BE":                        "q=やまだ",
+		"a=%8E|b":                                     "a=%8E|b", // no delimiter is taken as a trail byte
+		"caf%E9":                                      "caf%E9",
+	} {
+		if got, _ := io.ReadAll(transform.NewReader(strings.NewReader(in), percentUTF8{})); string(got) != want {
+			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
 }
 
-// percentReference decodes the runs of %XX in b as bytes, then writes
-// each complete valid multi-byte character found in those bytes, and the
-// %XX of every other byte as it was.
+// percentReference decodes b position by position: a complete, valid
+// multi-byte UTF-8 character of %XX escapes; else a Shift_JIS character of
+// Japanese text (CJK punctuation, kana, kanji, full-width forms) whose
+// lead byte is an escape and whose trail byte is one too, or an ASCII
+// letter or _ as it is; else the byte as it is.
 func percentReference(b []byte) []byte {
 	var out []byte
 	for i := 0; i < len(b); {
 		var raw []byte
-		j := i
-		for j+3 <= len(b) && b[j] == '%' {
+		for j := i; j+3 <= len(b) && len(raw) < utf8.UTFMax && b[j] == '%'; j += 3 {
 			v, err := strconv.ParseUint(string(b[j+1:j+3]), 16, 8)
 			if err != nil || strings.ContainsAny(string(b[j+1:j+3]), "+-") {
 				break
 			}
 			raw = append(raw, byte(v))
-			j += 3
 		}
-		if len(raw) == 0 {
-			out = append(out, b[i])
-			i++
+		if r, size := utf8.DecodeRune(raw); size > 1 && r != utf8.RuneError {
+			out = utf8.AppendRune(out, r)
+			i += 3 * size
 			continue
 		}
-		for k := 0; k < len(raw); {
-			if r, size := utf8.DecodeRune(raw[k:]); size > 1 && r != utf8.RuneError {
-				out = append(out, raw[k:k+size]...)
-				k += size
+		if len(raw) > 0 {
+			pair, w := raw[:min(len(raw), 2)], 6
+			if len(raw) == 1 {
+				w = 0
+				if i+3 < len(b) && (b[i+3] >= 'a' && b[i+3] <= 'z' || b[i+3] >= 'A' && b[i+3] <= 'Z' || b[i+3] == '_') {
+					pair, w = []byte{raw[0], b[i+3]}, 4
+				}
+			}
+			lead := raw[0]
+			dec, err := japanese.ShiftJIS.NewDecoder().Bytes(pair)
+			r, size := utf8.DecodeRune(dec)
+			if w > 0 && (lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) && err == nil && size == len(dec) &&
+				(r >= '\u3000' && r <= 'ヿ' || r >= '一' && r <= '\u9fff' || r >= '！' && r <= 'ﾟ') {
+				out = utf8.AppendRune(out, r)
+				i += w
 				continue
 			}
-			out = append(out, b[i+3*k:i+3*k+3]...)
-			k++
 		}
-		i = j
+		out = append(out, b[i])
+		i++
 	}
 	return out
 }
