@@ -263,20 +263,13 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 // before it could tell.
 func percentRune(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
 	for n < utf8.UTFMax {
-		if w+3 > len(b) {
-			if len(b) > w && b[w] != '%' || len(b) > w+1 && unhex(b[w+1]) < 0 {
-				return 0, 0, false
-			}
+		c, ok, short := percentByte(b, w)
+		if short {
 			return 0, 0, true
 		}
-		if b[w] != '%' {
+		if !ok {
 			break
 		}
-		hi, lo := unhex(b[w+1]), unhex(b[w+2])
-		if hi < 0 || lo < 0 {
-			break
-		}
-		c := byte(hi<<4 | lo)
 		if n == 0 && c < 0xC2 || n > 0 && !(c >= 0x80 && c < 0xC0) {
 			break // no lead byte first, or no continuation byte after it
 		}
