@@ -237,16 +237,26 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 		if nSrc == len(src) {
 			break
 		}
-		var rb [utf8.UTFMax]byte
-		rn, w, short := percentRune(&rb, src[nSrc:])
-		if w == 0 && (!short || atEOF) {
-			rn, w, short = percentSJIS(&rb, src[nSrc:])
-		}
+		var rb [utf8.UTFMax + 1]byte
+		rn, w, short := percentChar((*[utf8.UTFMax]byte)(rb[:]), src[nSrc:], atEOF)
 		if short && !atEOF {
 			return nDst, nSrc, transform.ErrShortSrc
 		}
 		if w == 0 {
 			rb[0], rn, w = '%', 1, 1 // no character: the % as it is
+		} else if sw, sshort := formSpace(src[nSrc+w:]); sshort && !atEOF {
+			return nDst, nSrc, transform.ErrShortSrc // a form's space may follow
+		} else if sw > 0 {
+			// 山田+太郎, 山田%20太郎: a form's space between two
+			// encoded characters is a space.
+			var next [utf8.UTFMax]byte
+			_, nw, nshort := percentChar(&next, src[nSrc+w+sw:], atEOF)
+			if nshort && !atEOF {
+				return nDst, nSrc, transform.ErrShortSrc
+			}
+			if nw > 0 {
+				rb[rn], rn, w = ' ', rn+1, w+sw
+			}
 		}
 		if nDst+rn > len(dst) {
 			return nDst, nSrc, transform.ErrShortDst
@@ -255,6 +265,31 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 		nSrc += w
 	}
 	return nDst, nSrc, nil
+}
+
+// percentChar decodes the percent-encoded character at the start of b,
+// UTF-8 or else Shift_JIS (see percentRune and percentSJIS).
+func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
+	n, w, short = percentRune(rb, b)
+	if w == 0 && (!short || atEOF) {
+		n, w, short = percentSJIS(rb, b)
+	}
+	return n, w, short
+}
+
+// formSpace returns the length of the space of a form's encoding at the
+// start of b (+ or %20), or 0; short reports that b ends before it could
+// tell.
+func formSpace(b []byte) (n int, short bool) {
+	switch {
+	case len(b) == 0:
+		return 0, true
+	case b[0] == '+':
+		return 1, false
+	case len(b) >= 3 && string(b[:3]) == "%20":
+		return 3, false
+	}
+	return 0, string(b) == "%" || string(b) == "%2"
 }
 
 // percentRune decodes the percent-encoded UTF-8 character at the start of

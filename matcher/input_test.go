@@ -59,7 +59,9 @@ func TestPercentUTF8(t *testing.T) {
 		"%4", "%G1", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%E5%B1%41", "%E5%B1%%B1", "&", "=", "山", "%E5%B1%B1%E7%94%B0",
 		// Shift_JIS: 山田 as old Japanese sites encode it, あ, a full-width
 		// space, Latin-1 é, leads without a trail, trails alone.
-		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0"}
+		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0",
+		// A form's spaces.
+		"+", "%20", "%2", "++"}
 	for i := 0; i < 20_000; i++ {
 		var b []byte
 		for n := r.IntN(12); n > 0; n-- {
@@ -74,7 +76,7 @@ func TestPercentUTF8(t *testing.T) {
 			t.Fatalf("%q: %q is not valid UTF-8", b, got)
 		}
 		// Small output buffers, the whole input at once.
-		dst := make([]byte, utf8.UTFMax+r.IntN(8))
+		dst := make([]byte, utf8.UTFMax+1+r.IntN(8)) // the longest unit: a character and a space
 		got = got[:0]
 		for src := b; ; {
 			nDst, nSrc, err := percentUTF8{}.Transform(dst, src, true)
@@ -94,11 +96,14 @@ func TestPercentUTF8(t *testing.T) {
 		t.Errorf("query string: %q", got)
 	}
 	for in, want := range map[string]string{
-		"name=%8ER%93c%91%BE%98Y&tel=090":             "name=山田太郎&tel=090",
-		"addr=%93%8C%8B%9E%93s%90%E7%91%E3%93c%8B%E6": "addr=東京都千代田区",
-		"q=%82%E2%82%DC%82%BE":                        "q=やまだ",
-		"a=%8E|b":                                     "a=%8E|b", // no delimiter is taken as a trail byte
-		"caf%E9":                                      "caf%E9",
+		"name=%8ER%93c%91%BE%98Y&tel=090":              "name=山田太郎&tel=090",
+		"addr=%93%8C%8B%9E%93s%90%E7%91%E3%93c%8B%E6":  "addr=東京都千代田区",
+		"q=%82%E2%82%DC%82%BE":                         "q=やまだ",
+		"a=%8E|b":                                      "a=%8E|b", // no delimiter is taken as a trail byte
+		"caf%E9":                                       "caf%E9",
+		"name=%8D%95%E0V+%96%BE%94%FC&a=1+2":           "name=黒澤 明美&a=1+2",
+		"name=%E9%BB%92%E6%BE%A4%20%E6%98%8E%E7%BE%8E": "name=黒澤 明美",
+		"q=%E5%B1%B1+x":                                "q=山+x",
 	} {
 		if got, _ := io.ReadAll(transform.NewReader(strings.NewReader(in), percentUTF8{})); string(got) != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
@@ -110,43 +115,62 @@ func TestPercentUTF8(t *testing.T) {
 // multi-byte UTF-8 character of %XX escapes; else a Shift_JIS character of
 // Japanese text (CJK punctuation, kana, kanji, full-width forms) whose
 // lead byte is an escape and whose trail byte is one too, or an ASCII
-// letter or _ as it is; else the byte as it is.
+// letter or _ as it is; else the byte as it is. A + or %20 between two
+// decoded characters is a space.
 func percentReference(b []byte) []byte {
 	var out []byte
 	for i := 0; i < len(b); {
-		var raw []byte
-		for j := i; j+3 <= len(b) && len(raw) < utf8.UTFMax && b[j] == '%'; j += 3 {
-			v, err := strconv.ParseUint(string(b[j+1:j+3]), 16, 8)
-			if err != nil || strings.ContainsAny(string(b[j+1:j+3]), "+-") {
-				break
-			}
-			raw = append(raw, byte(v))
-		}
-		if r, size := utf8.DecodeRune(raw); size > 1 && r != utf8.RuneError {
-			out = utf8.AppendRune(out, r)
-			i += 3 * size
+		r, w := refPercentChar(b[i:])
+		if w == 0 {
+			out = append(out, b[i])
+			i++
 			continue
 		}
-		if len(raw) > 0 {
-			pair, w := raw[:min(len(raw), 2)], 6
-			if len(raw) == 1 {
-				w = 0
-				if i+3 < len(b) && (b[i+3] >= 'a' && b[i+3] <= 'z' || b[i+3] >= 'A' && b[i+3] <= 'Z' || b[i+3] == '_') {
-					pair, w = []byte{raw[0], b[i+3]}, 4
+		out = utf8.AppendRune(out, r)
+		i += w
+		for _, sp := range []string{"+", "%20"} {
+			if strings.HasPrefix(string(b[i:]), sp) {
+				if _, nw := refPercentChar(b[i+len(sp):]); nw > 0 {
+					out = append(out, ' ')
+					i += len(sp)
 				}
-			}
-			lead := raw[0]
-			dec, err := japanese.ShiftJIS.NewDecoder().Bytes(pair)
-			r, size := utf8.DecodeRune(dec)
-			if w > 0 && (lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) && err == nil && size == len(dec) &&
-				(r >= '\u3000' && r <= 'ヿ' || r >= '一' && r <= '\u9fff' || r >= '！' && r <= 'ﾟ') {
-				out = utf8.AppendRune(out, r)
-				i += w
-				continue
+				break
 			}
 		}
-		out = append(out, b[i])
-		i++
 	}
 	return out
+}
+
+// refPercentChar decodes the character percent-encoded at the start of b
+// for percentReference, and the length of its encoding (0 if none).
+func refPercentChar(b []byte) (rune, int) {
+	var raw []byte
+	for j := 0; j+3 <= len(b) && len(raw) < utf8.UTFMax && b[j] == '%'; j += 3 {
+		v, err := strconv.ParseUint(string(b[j+1:j+3]), 16, 8)
+		if err != nil || strings.ContainsAny(string(b[j+1:j+3]), "+-") {
+			break
+		}
+		raw = append(raw, byte(v))
+	}
+	if r, size := utf8.DecodeRune(raw); size > 1 && r != utf8.RuneError {
+		return r, 3 * size
+	}
+	if len(raw) == 0 {
+		return 0, 0
+	}
+	pair, w := raw[:min(len(raw), 2)], 6
+	if len(raw) == 1 {
+		w = 0
+		if len(b) > 3 && (b[3] >= 'a' && b[3] <= 'z' || b[3] >= 'A' && b[3] <= 'Z' || b[3] == '_') {
+			pair, w = []byte{raw[0], b[3]}, 4
+		}
+	}
+	lead := raw[0]
+	dec, err := japanese.ShiftJIS.NewDecoder().Bytes(pair)
+	r, size := utf8.DecodeRune(dec)
+	if w > 0 && (lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) && err == nil && size == len(dec) &&
+		(r >= '\u3000' && r <= 'ヿ' || r >= '一' && r <= '\u9fff' || r >= '！' && r <= 'ﾟ') {
+		return r, w
+	}
+	return 0, 0
 }
