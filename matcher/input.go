@@ -216,7 +216,7 @@ func (f fastUTF8) Transform(dst, src []byte, atEOF bool) (int, int, error) {
 // Older Japanese web applications encode their forms in Shift_JIS, and
 // their URL encoders leave a trail byte that is a letter as it is: 山田 is
 // %8ER%93c. Where no UTF-8 character is encoded, a Shift_JIS lead byte
-// (%81-%9F, %E0-%EF) with a trail byte (encoded, or a letter or _ as it
+// (%81-%9F, %E0-%EF, %FA-%FC) with a trail byte (encoded, or a letter or _ as it
 // is) is decoded too, when it is a character of Japanese text (kana,
 // kanji, full-width forms and CJK punctuation). Other bytes that are not
 // UTF-8 may decode so (Latin-1 caf%E9s reads as caf and a kanji): a
@@ -326,7 +326,7 @@ func percentRune(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
 // before it could tell. It decodes only characters of Japanese text.
 func percentSJIS(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
 	lead, ok, short := percentByte(b, 0)
-	if !ok || !(lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) {
+	if !ok || !isSJISLead(lead) {
 		return 0, 0, short
 	}
 	var trail byte
@@ -373,10 +373,19 @@ func percentByte(b []byte, i int) (c byte, ok, short bool) {
 	return byte(unhex(b[i+1])<<4 | unhex(b[i+2])), true, false
 }
 
+// isSJISLead reports whether c leads a two-byte character of Shift_JIS
+// (CP932): JIS X 0208 and the NEC and IBM extensions (﨑 is ED 95 or FA B1,
+// 髙 FB FC), not the user-defined area (F0-F9).
+func isSJISLead(c byte) bool {
+	return c >= 0x81 && c <= 0x9F || c >= 0xE0 && c <= 0xEF || c >= 0xFA && c <= 0xFC
+}
+
 // isJapaneseRune reports whether r is a character of Japanese text: CJK
-// punctuation, kana, kanji or a full-width form.
+// punctuation, kana, kanji (with extension A and the compatibility
+// ideographs, where 﨑 is) or a full-width form.
 func isJapaneseRune(r rune) bool {
-	return r >= 0x3000 && r <= 0x30FF || r >= 0x4E00 && r <= 0x9FFF || r >= 0xFF01 && r <= 0xFF9F
+	return r >= 0x3000 && r <= 0x30FF || r >= 0x3400 && r <= 0x4DBF || r >= 0x4E00 && r <= 0x9FFF ||
+		r >= 0xF900 && r <= 0xFAFF || r >= 0xFF01 && r <= 0xFF9F
 }
 
 // unhex returns the value of the hexadecimal digit c, or -1.

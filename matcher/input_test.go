@@ -59,7 +59,7 @@ func TestPercentUTF8(t *testing.T) {
 		"%4", "%G1", "%C0%AF", "%ED%A0%80", "%F4%90%80%80", "%E5%B1%41", "%E5%B1%%B1", "&", "=", "山", "%E5%B1%B1%E7%94%B0",
 		// Shift_JIS: 山田 as old Japanese sites encode it, あ, a full-width
 		// space, Latin-1 é, leads without a trail, trails alone.
-		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0",
+		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0", "%ED%95", "%FA%B1", "%FB%FC", "%F0%40",
 		// A form's spaces.
 		"+", "%20", "%2", "++"}
 	for i := 0; i < 20_000; i++ {
@@ -104,6 +104,9 @@ func TestPercentUTF8(t *testing.T) {
 		"name=%8D%95%E0V+%96%BE%94%FC&a=1+2":           "name=黒澤 明美&a=1+2",
 		"name=%E9%BB%92%E6%BE%A4%20%E6%98%8E%E7%BE%8E": "name=黒澤 明美",
 		"q=%E5%B1%B1+x":                                "q=山+x",
+		"name=%8ER%ED%95+%8E%B5%8AC":                   "name=山﨑 七海", // NEC-selected IBM extension
+		"name=%FB%FC%8B%B4":                            "name=髙橋",    // IBM extension
+		"x=%F0%40":                                     "x=%F0%40",   // the user-defined area
 	} {
 		if got, _ := io.ReadAll(transform.NewReader(strings.NewReader(in), percentUTF8{})); string(got) != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
@@ -168,8 +171,8 @@ func refPercentChar(b []byte) (rune, int) {
 	lead := raw[0]
 	dec, err := japanese.ShiftJIS.NewDecoder().Bytes(pair)
 	r, size := utf8.DecodeRune(dec)
-	if w > 0 && (lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF) && err == nil && size == len(dec) &&
-		(r >= '\u3000' && r <= 'ヿ' || r >= '一' && r <= '\u9fff' || r >= '！' && r <= 'ﾟ') {
+	if w > 0 && (lead >= 0x81 && lead <= 0x9F || lead >= 0xE0 && lead <= 0xEF || lead >= 0xFA && lead <= 0xFC) && err == nil && size == len(dec) &&
+		(r >= '\u3000' && r <= 'ヿ' || r >= '㐀' && r <= '䶿' || r >= '一' && r <= '\u9fff' || r >= '豈' && r <= '\ufaff' || r >= '！' && r <= 'ﾟ') {
 		return r, w
 	}
 	return 0, 0
