@@ -15,6 +15,7 @@ var Shapes = []string{
 	"kana-only", "halfwidth-kana", "era-dates", "address-noprefecture",
 	"combo", "forum-post", "large-dump",
 	"name-postal-rows", "kv-lines", "prose-honorific", "sql-insert",
+	"access-log",
 }
 
 // DocsPerShape is how many documents Leaks writes of each shape but the
@@ -184,6 +185,8 @@ func (g *leakGen) doc(shape string, i int) Doc {
 		return g.table(name+".jsonl", shape, UTF8, "jsonl", false, true, 100+g.r.IntN(100), 4+g.r.IntN(5))
 	case "html-table":
 		return g.table(name+".html", shape, UTF8, "html", true, false, 60+g.r.IntN(80), 3+g.r.IntN(4))
+	case "access-log":
+		return g.accessLog(name+".log", shape)
 	case "sql-insert":
 		return g.table(name+".sql", shape, UTF8, "sql", g.r.IntN(2) == 0, false, 100+g.r.IntN(100), 4+g.r.IntN(5))
 	case "sjis-csv":
@@ -1021,4 +1024,80 @@ func password(r *rand.Rand) string {
 		s = strings.ToUpper(s[:1]) + s[1:] + "#" + strconv.Itoa(r.IntN(10))
 	}
 	return s
+}
+
+// accessLog writes a web server's access log (Apache's combined format)
+// of form submissions among requests for pages and assets: each person's
+// name (kanji or its katakana reading) percent-encoded in the query string,
+// in UTF-8 or, as older Japanese sites send it, in Shift_JIS with letters
+// left as they are, its space a + or %20 or none; with a phone, and a
+// postal code or e-mail address now and then. A planted record has its
+// name and phone, and sometimes a third field.
+func (g *leakGen) accessLog(name, shape string) Doc {
+	r := g.r
+	planted := g.pick(4+r.IntN(4), ShiftJIS)
+	all, isSet := g.spread(g.others(20+r.IntN(20), planted, ShiftJIS), planted)
+	sjis := r.IntN(2) == 0
+	path := "/member/entry.php"
+	if sjis {
+		path = "/cgi-bin/entry.cgi"
+	}
+	b := &builder{}
+	when := time.Date(2026, 11, 3, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
+	line := func(ip, req string, status, size int) {
+		when = when.Add(time.Duration(1+r.IntN(90)) * time.Second)
+		b.w(ip, " - - [", when.Format("02/Jan/2006:15:04:05 -0700"), "] \"", req, "\" ", strconv.Itoa(status), " ", strconv.Itoa(size),
+			" \"https://example.jp/member/\" \"Mozilla/5.0 (Windows NT 10.0; Win64; x64)\"\n")
+	}
+	ip := func() string { return "203.0.113." + strconv.Itoa(1+r.IntN(250)) }
+	for _, p := range all {
+		for n := r.IntN(3); n > 0; n-- {
+			line(ip(), "GET /static/"+[]string{"site.css", "logo.png", "form.js"}[r.IntN(3)]+" HTTP/1.1", 200, 1000+r.IntN(50000))
+		}
+		ref := ""
+		if isSet[p] {
+			ref = p.Ref
+		}
+		style := []string{"canonical", "nospace", "katakana"}[r.IntN(3)]
+		b.w(ip(), " - - [", when.Format("02/Jan/2006:15:04:05 -0700"), "] \"GET ", path, "?mode=confirm&name=")
+		b.f(ref, KindName, formEncode(Render(r, *p, KindName, style), sjis, []string{"+", "%20"}[r.IntN(2)]))
+		b.w("&tel=")
+		b.f(ref, KindPhone, Render(r, *p, KindPhone, "canonical", "plain"))
+		switch r.IntN(3) {
+		case 0:
+			b.w("&zip=")
+			b.f(ref, KindPostal, Render(r, *p, KindPostal, "canonical", "plain"))
+		case 1:
+			b.w("&mail=")
+			b.f(ref, KindEmail, Render(r, *p, KindEmail, "url"))
+		}
+		b.w(" HTTP/1.1\" 200 ", strconv.Itoa(2000+r.IntN(3000)), " \"https://example.jp", path, "\" \"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)\"\n")
+		when = when.Add(time.Duration(1+r.IntN(600)) * time.Second)
+	}
+	return finish(name, shape, UTF8, b, false, "")
+}
+
+// formEncode writes s as a web form sends it in a query string: in UTF-8,
+// or in Shift_JIS (sjis) with the bytes that are letters left as they are,
+// as PHP's urlencode and Java's URLEncoder do; a space as space.
+func formEncode(s string, sjis bool, space string) string {
+	raw := []byte(s)
+	if sjis {
+		var err error
+		if raw, err = Encode(ShiftJIS, s); err != nil {
+			panic("corpus: " + s + " has no Shift_JIS form")
+		}
+	}
+	var out strings.Builder
+	for _, c := range raw {
+		switch {
+		case c == ' ':
+			out.WriteString(space)
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.':
+			out.WriteByte(c)
+		default:
+			out.WriteString("%" + strings.ToUpper(strconv.FormatUint(uint64(c)|0x100, 16)[1:]))
+		}
+	}
+	return out.String()
 }
