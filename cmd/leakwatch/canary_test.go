@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/store/storetest"
+	"golang.org/x/text/encoding/japanese"
 )
 
 // The raw-data canary. It loads records, scans pages that contain them,
@@ -38,6 +40,11 @@ const canaryLeak = `leaked customer list (part 1)
 TSUBOUCHI Haruki, born 1977-11-30, tel +81 3 5981 2267, 京都市中京区恵比須町534番地40
 Haruki Tsubouchi (h.tsubouchi AT example DOT com), GET /unsubscribe?e=h.tsubouchi%40example.com, 生年月日 1977 年 11 月 30 日
 GET /form?n=%E9%BB%92%E6%BE%A4%E6%98%8E%E7%BE%8E&m=akemi.kurosawa★example.jp 昭46.8.19
+`
+
+// canaryAccessLog is a web server's log line of a form that sent the
+// first record's name in Shift_JIS, its space a +, and its phone.
+const canaryAccessLog = `198.51.100.7 - - [03/Nov/2026:09:04:16 +0900] "GET /cgi-bin/entry.cgi?name=%8D%95%E0V+%96%BE%94%FC&tel=09044127786 HTTP/1.1" 200 4557 "-" "Mozilla/5.0"
 `
 
 // canaryMail is a mail forwarding the first record: its name in an
@@ -69,6 +76,7 @@ func TestCanaryNoRawDataPersists(t *testing.T) {
 			os.WriteFile(filepath.Join(in, "paste.txt"), []byte(canaryLeak), 0o600)
 			os.WriteFile(filepath.Join(in, "page.html"), []byte("<html><body><pre>"+canaryLeak+"</pre></body></html>"), 0o600)
 			os.WriteFile(filepath.Join(in, "forward.eml"), []byte(canaryMail), 0o600)
+			os.WriteFile(filepath.Join(in, "access.log"), []byte(canaryAccessLog), 0o600)
 
 			var out, errOut bytes.Buffer
 			run := func(wantCode int, args ...string) {
@@ -89,7 +97,7 @@ func TestCanaryNoRawDataPersists(t *testing.T) {
 			run(0, "sets", "info", "customers")
 			// The scan must have found both records, or the canary proves
 			// nothing about what a match writes.
-			for _, ref := range []string{`"ref":"k1"`, `"ref":"k2"`, `"source":"` + filepath.Join(in, "forward.eml")} {
+			for _, ref := range []string{`"ref":"k1"`, `"ref":"k2"`, `"source":"` + filepath.Join(in, "forward.eml"), `"source":"` + filepath.Join(in, "access.log")} {
 				if !strings.Contains(out.String(), ref) {
 					t.Fatalf("scan did not find %s:\n%s", ref, out.String())
 				}
@@ -192,10 +200,25 @@ func canaryNeedles(t *testing.T) []string {
 			for _, part := range strings.Fields(v) {
 				add(part)
 			}
+			if k == fingerprints.Name {
+				// A name as a URL or a form carries it, in UTF-8 and in
+				// Shift_JIS, with its space and without.
+				for _, s := range []string{v, strings.ReplaceAll(v, " ", "")} {
+					add(url.QueryEscape(s))
+					add(strings.ReplaceAll(url.QueryEscape(s), "+", "%20"))
+					if b, err := japanese.ShiftJIS.NewEncoder().Bytes([]byte(s)); err == nil {
+						add(sjisFormEscape(b))
+					}
+				}
+			}
 		}
 	}
 	// The canary itself must be able to fail: a needle is in the input.
-	if !bytes.Contains([]byte(canaryLeak), []byte("akemi.kurosawa")) || len(needles) < 40 {
+	encoded := false // and one is the Shift_JIS form of the access log's name
+	for _, n := range needles {
+		encoded = encoded || strings.Contains(canaryAccessLog, n) && strings.Contains(n, "%8D%95")
+	}
+	if !bytes.Contains([]byte(canaryLeak), []byte("akemi.kurosawa")) || len(needles) < 40 || !encoded {
 		panic(fmt.Sprintf("canary needles look wrong: %d", len(needles)))
 	}
 	return needles
@@ -293,4 +316,21 @@ func TestCanaryDaemon(t *testing.T) {
 	if !strings.Contains(errOut, "cannot open sealed evidence") {
 		t.Fatalf("another identity: %s", errOut)
 	}
+}
+
+// sjisFormEscape percent-encodes the Shift_JIS bytes b as a form does,
+// letters and digits left as they are and a space as +.
+func sjisFormEscape(b []byte) string {
+	var out strings.Builder
+	for _, c := range b {
+		switch {
+		case c == ' ':
+			out.WriteByte('+')
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9':
+			out.WriteByte(c)
+		default:
+			fmt.Fprintf(&out, "%%%02X", c)
+		}
+	}
+	return out.String()
 }
