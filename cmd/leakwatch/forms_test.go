@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/store"
@@ -61,6 +62,23 @@ func TestStaleForms(t *testing.T) {
 	for _, stamp := range []int{0, fingerprints.FormsVersion + 1} {
 		restampForms(t, data, "customers", stamp)
 		check(stamp, fingerprints.SetForms(store.SetMeta{Forms: stamp}))
+	}
+}
+
+// TestStaleFormsMetric: the daemon's /metrics flags a set loaded with
+// canonical forms of another version (TestDaemonHTTP checks that a
+// current one is not).
+func TestStaleFormsMetric(t *testing.T) {
+	f := newDaemonFixture(t, "")
+	restampForms(t, filepath.Join(f.dir, "data"), "customers", fingerprints.FormsVersion+1)
+	p := startInProcess(t, f)
+	var metrics string
+	waitUntil(t, 10*time.Second, "the matcher is ready", func() bool {
+		_, metrics = p.get(t, "/metrics")
+		return strings.Contains(metrics, "leakwatch_matcher_ready 1")
+	})
+	if v := metricValue(t, metrics, `leakwatch_index_forms_stale{set="customers"}`); v != 1 {
+		t.Errorf("a set of forms version %d is not flagged stale: %v", fingerprints.FormsVersion+1, v)
 	}
 }
 

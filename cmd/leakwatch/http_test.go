@@ -221,6 +221,9 @@ func TestDaemonHTTP(t *testing.T) {
 	if v := metricValue(t, metrics, `leakwatch_source_stalled{kind="paste-api",source="pastes"}`); v != 0 {
 		t.Errorf("a healthy source is flagged stalled")
 	}
+	if v := metricValue(t, metrics, `leakwatch_index_forms_stale{set="customers"}`); v != 0 {
+		t.Errorf("a set loaded by this leakwatch is flagged stale")
+	}
 	metricValue(t, metrics, `leakwatch_source_last_success_timestamp_seconds{kind="paste-api",source="pastes"}`)
 	metricValue(t, metrics, `leakwatch_source_last_new_item_timestamp_seconds{kind="paste-api",source="pastes"}`)
 	noNeedles(t, "/metrics", metrics)

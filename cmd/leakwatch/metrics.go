@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler"
+	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/notify"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -156,6 +157,7 @@ var (
 	descIndexFP        = desc("leakwatch_index_fingerprints", "Field fingerprints in the set's index.", "set")
 	descIndexRecords   = desc("leakwatch_index_records", "Records in the set.", "set")
 	descIndexBytes     = desc("leakwatch_index_bytes", "Memory held by the set's index, for fingerprints (with the directory) and for record references.", "set", "part")
+	descIndexStale     = desc("leakwatch_index_forms_stale", "1 when the set was loaded with canonical forms of another version than this leakwatch writes: a value written differently in the two is not found until the set is loaded again.", "set")
 )
 
 // matcherCollector reports the pipeline's scan counters and the current
@@ -193,6 +195,7 @@ func (c matcherCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descIndexRecords, prometheus.GaugeValue, float64(s.Records), s.Name)
 			ch <- prometheus.MustNewConstMetric(descIndexBytes, prometheus.GaugeValue, float64(s.FingerprintBytes), s.Name, "fingerprints")
 			ch <- prometheus.MustNewConstMetric(descIndexBytes, prometheus.GaugeValue, float64(s.RefBytes), s.Name, "refs")
+			ch <- prometheus.MustNewConstMetric(descIndexStale, prometheus.GaugeValue, bool01(s.Forms != fingerprints.FormsVersion), s.Name)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
