@@ -59,6 +59,13 @@ import (
 // may safely run past it (to the end of the line, say); it must not start
 // before the prefecture, postal code or locality.
 
+// Version 2 of the canonical forms (FormsVersion) adds a last step:
+//
+//  6. In the locality, the particles that place names write in kana
+//     between two kanji are folded: ヶ, ケ and ヵ to が (霞ヶ関, 霞ケ関 and
+//     霞が関 alike; 茅ヶ崎 is 茅が崎), and ノ to の (丸ノ内 is 丸の内, 虎ノ門 is
+//     虎の門). Kana elsewhere stay as they are (ニセコ町字ケ).
+
 func init() { register(Address, appendAddress) }
 
 var (
@@ -158,6 +165,7 @@ func appendAddress(dst, src []byte) ([]byte, error) {
 	if postalLen(dst[start:]) == n {
 		return dst[:start], errAddressOnly // a block group that looks like one
 	}
+	foldPlaceKana(dst[start:])
 	// The result holds runes of the cleaned text and ASCII only: when those
 	// runes are stable, so is the result, and nfkcStable need not read it.
 	if !stable && !nfkcStable(dst[start:]) && !norm.NFKC.IsNormal(dst[start:]) {
@@ -367,6 +375,32 @@ func postalLen(b []byte) int {
 		return 7
 	}
 	return 0
+}
+
+// foldPlaceKana folds, in place, the kana particles of place names that
+// stand between two kanji in b (step 6): ヶ, ケ and ヵ to が, ノ to の. Each
+// is three bytes in UTF-8, as its fold is.
+func foldPlaceKana(b []byte) {
+	for i := 0; i+3 <= len(b); i++ {
+		if b[i] != 0xE3 {
+			continue
+		}
+		var to string
+		switch string(b[i : i+3]) {
+		case "ヶ", "ケ", "ヵ":
+			to = "が"
+		case "ノ":
+			to = "の"
+		default:
+			continue
+		}
+		before, _ := utf8.DecodeLastRune(b[:i])
+		after, _ := utf8.DecodeRune(b[i+3:])
+		if unicode.Is(unicode.Han, before) && unicode.Is(unicode.Han, after) {
+			copy(b[i:], to)
+		}
+		i += 2
+	}
 }
 
 // appendAddressBody appends the canonical form of s, a cleaned address

@@ -63,6 +63,7 @@ func refAppendAddress(dst, src []byte) ([]byte, error) {
 	if postalLen(dst[start:]) == n {
 		return dst[:start], errAddressOnly // a block group that looks like one
 	}
+	foldPlaceKana(dst[start:]) // step 6 is one pass over the result, in both
 	if !nfkcStable(dst[start:]) && !norm.NFKC.IsNormal(dst[start:]) {
 		return dst[:start], errAddressUnnorm
 	}

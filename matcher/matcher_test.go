@@ -179,6 +179,8 @@ func TestMatchShapes(t *testing.T) {
 		{"address with a building and floor", "山田 太郎 〒100-0005 東京都千代田区丸の内1-2-3 丸の内ビル4F", "", "c1:address+name+postal"},
 		{"name and its reading in parentheses", "山田　太郎（やまだ　たろう）　090-1234-5678", "", "c1:name+phone"},
 		{"name percent-encoded in a query string", "GET /form?name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090-1234-5678 HTTP/1.1", "", "c1:name+phone"},
+		{"address with ノ for の", "住所は千代田区丸ノ内1丁目2番3号です。電話 090-1234-5678", "", "c1:address+phone"},
+		{"address with ノ for の, full-width", "東京都千代田区丸ノ内１－２－３　０９０－１２３４－５６７８", "", "c1:address+phone"},
 		{"name percent-encoded in Shift_JIS", "GET /cgi-bin/form.cgi?name=%8ER%93c%91%BE%98Y&tel=090-1234-5678 HTTP/1.0", "", "c1:name+phone"},
 		{"address percent-encoded in Shift_JIS", "addr=%90%E7%91%E3%93c%8B%E6%8A%DB%82%CC%93%E01-2-3&tel=09012345678", "", "c1:address+phone"},
 		{"form-encoded name, + for its space, Shift_JIS", "GET /entry.cgi?name=%8ER%93c+%91%BE%98Y&tel=090-1234-5678", "", "c1:name+phone"},
