@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leakwatch/leakwatch/crawler"
+	"github.com/leakwatch/leakwatch/fingerprints"
 	"github.com/leakwatch/leakwatch/notify"
 	"github.com/leakwatch/leakwatch/store"
 )
@@ -33,6 +34,18 @@ type fleetStatus struct {
 	Findings int           `json:"findings"`
 	// Queue is the crawl's work queue, shared by the workers.
 	Queue *queueStatus `json:"queue,omitempty"`
+	// Sets are the loaded sets, with the version of their canonical forms.
+	Sets []setStatus `json:"sets"`
+}
+
+// setStatus is one loaded set as status shows it: Stale when its
+// canonical forms are of another version than this leakwatch's (see
+// staleForms).
+type setStatus struct {
+	Name  string `json:"name"`
+	Rows  int64  `json:"rows"`
+	Forms int    `json:"forms"`
+	Stale bool   `json:"stale"`
 }
 
 // queueStatus is the crawl's work queue as status shows it.
@@ -262,6 +275,14 @@ func readFleetStatus(ctx context.Context, st store.Store, cfg *daemonConfig, now
 		}
 		s.Outbox = ob
 	}
+	metas, err := st.ListSets(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing sets: %w", err)
+	}
+	s.Sets = []setStatus{}
+	for _, m := range metas {
+		s.Sets = append(s.Sets, setStatus{Name: m.Name, Rows: m.Rows, Forms: fingerprints.SetForms(m), Stale: staleForms(m) != ""})
+	}
 	err = st.Scan(ctx, bucketFindings, "", func(string, []byte) error {
 		s.Findings++
 		return nil
@@ -373,6 +394,18 @@ func printFleetStatus(e *env, s *fleetStatus) {
 				fmt.Fprintf(e.stdout, ", last error: %s", lastErrorText(p.LastError))
 			}
 			fmt.Fprintln(e.stdout)
+		}
+	}
+	stale := 0
+	for _, set := range s.Sets {
+		if set.Stale {
+			stale++
+		}
+	}
+	fmt.Fprintf(e.stdout, "sets:     %d, %d with canonical forms of another version\n", len(s.Sets), stale)
+	for _, set := range s.Sets {
+		if set.Stale {
+			fmt.Fprintf(e.stdout, "  %s: forms version %d, this leakwatch writes %d; load the set again from its records\n", set.Name, set.Forms, fingerprints.FormsVersion)
 		}
 	}
 	fmt.Fprintf(e.stdout, "findings: %d\n", s.Findings)

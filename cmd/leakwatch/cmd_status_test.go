@@ -22,7 +22,8 @@ func TestStatusOfAnEmbeddedStore(t *testing.T) {
 	f.mail.waitFor(t, 1, 5*time.Second)
 
 	out, _ := f.lw.run(0, "status", "--config", f.config)
-	for _, want := range []string{"workers:  0 alive", "sources:  1, 0 overdue", "pastes", "paste-api", "outbox:   queued 0, failed 0, sent 1", "findings: 1"} {
+	for _, want := range []string{"workers:  0 alive", "sources:  1, 0 overdue", "pastes", "paste-api", "outbox:   queued 0, failed 0, sent 1", "findings: 1",
+		"sets:     1, 0 with canonical forms of another version"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}

@@ -65,12 +65,24 @@ func TestStaleForms(t *testing.T) {
 	}
 }
 
-// TestStaleFormsMetric: the daemon's /metrics flags a set loaded with
-// canonical forms of another version (TestDaemonHTTP checks that a
-// current one is not).
+// TestStaleFormsMetric: status and the daemon's /metrics flag a set
+// loaded with canonical forms of another version (TestStatusOfAnEmbeddedStore
+// and TestDaemonHTTP check that a current one is not).
 func TestStaleFormsMetric(t *testing.T) {
 	f := newDaemonFixture(t, "")
 	restampForms(t, filepath.Join(f.dir, "data"), "customers", fingerprints.FormsVersion+1)
+	// status says so, in text and JSON (before the daemon holds the
+	// embedded store).
+	out, _ := f.lw.run(0, "status", "--config", f.config)
+	want := fmt.Sprintf("sets:     1, 1 with canonical forms of another version\n  customers: forms version %d, this leakwatch writes %d; load the set again", fingerprints.FormsVersion+1, fingerprints.FormsVersion)
+	if !strings.Contains(out, want) {
+		t.Errorf("status does not flag the stale set:\n%s", out)
+	}
+	out, _ = f.lw.run(0, "status", "--config", f.config, "--json")
+	var s fleetStatus
+	if err := json.Unmarshal([]byte(out), &s); err != nil || len(s.Sets) != 1 || !s.Sets[0].Stale || s.Sets[0].Forms != fingerprints.FormsVersion+1 {
+		t.Errorf("status --json sets: %v\n%s", err, out)
+	}
 	p := startInProcess(t, f)
 	var metrics string
 	waitUntil(t, 10*time.Second, "the matcher is ready", func() bool {
