@@ -18,9 +18,9 @@ import (
 //	byte(weak kind) | uvarint len(weak) | weak | name
 //
 // both normalized, for every form of the name the record has (kanji, kana
-// reading, its romaji). The matcher, near a weak value shared by many
-// records, looks up the pairs of that value with the names around it: one
-// exact lookup per name, whose hits are the records holding both.
+// reading, its romaji). The matcher, near a weak value the set holds,
+// looks up the pairs of that value with the names around it: one exact
+// lookup per name, whose hits are the records holding both.
 //
 // Pair fields carry a prefilter value like the others (under their own
 // SipHash key) and are stored with the column of their name. They cost

@@ -85,13 +85,14 @@ func (s *Scanner) nameWindows(buf []byte, base int64) {
 // windows searches the merged windows around the lookups s.refs[:n] with
 // hits: around the hits of every set, for the sets that are not costly,
 // when set is -1; else around the hits of that costly set, for it alone.
-// A weak value opens a window only when few records share it: a birthdate
-// shared by dozens of records in a big set would open one around every
-// row of every dump, and the namesakes found there cost more than the
-// scan can afford. One shared by more than maxWindowHits records (a postal
-// code in a set of 100,000) is searched for names paired with it instead,
-// in the sets that hold pair fingerprints (pairs.go); in the others, a
-// leak of a name and such a weak value alone is not found.
+// A weak value of a set with pair fingerprints opens no window: it is
+// searched for the names paired with it instead (pairs.go), on its own
+// row when it is on one. In the other sets it opens one only when few
+// records share it: a birthdate shared by dozens of records in a big set
+// would open one around every row of every dump, and the namesakes found
+// there cost more than the scan can afford; a leak of a name and a weak
+// value shared by more than maxWindowHits records (a postal code in a set
+// of 100,000) is not found there.
 func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 	w := s.m.opts.NameWindow * 3 // characters to bytes, for CJK text
 	s.wins = s.wins[:0]
@@ -112,7 +113,7 @@ func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 				}
 			}
 		}
-		if shared == 0 || !r.kind.Identifying() && shared > maxWindowHits {
+		if shared == 0 || !r.kind.Identifying() && (shared > maxWindowHits || set < 0 && s.pairedOnly(&r)) {
 			continue
 		}
 		a := max(int(r.start-base)-w, 0)
@@ -143,6 +144,18 @@ func (s *Scanner) windows(buf []byte, base int64, n, set int) {
 		}
 		s.names(buf[:b], a, base)
 	}
+}
+
+// pairedOnly reports whether every set that is not costly among the hits
+// of the weak value r holds pair fingerprints: the value is then searched
+// for names paired with it (pairWindows), not in a name window.
+func (s *Scanner) pairedOnly(r *ref) bool {
+	for _, c := range r.hits {
+		if set := &s.m.sets[c.set]; !set.costly && !set.ix.HasPairs() {
+			return false
+		}
+	}
+	return true
 }
 
 // windowEdges returns the bounds of a name window [a, b) of buf: on rune

@@ -8,19 +8,28 @@ import (
 	"github.com/leakwatch/leakwatch/fingerprints"
 )
 
-// Pairs. A weak value shared by more than maxWindowHits records opens no
-// name window (see windows): the namesakes found there would each bring
-// their records to be checked against the weak value's thousands. For the
-// sets that hold pair fingerprints (fingerprints/pair.go), such a weak
-// value is searched for names all the same, but each name is looked up
-// paired with the weak value: the pair's prefilter turns away almost every
-// stranger's pair for a SipHash and half a cache line, and a pair that is
-// found names exactly the records holding that name and that weak value.
-// Its hits go to the decider as a name hit and a weak hit of each such
-// record, which the window rule then judges like any other two hits.
+// Pairs. A weak value only corroborates, so a leak of a name with a
+// postal code is found by searching the text around the postal code for
+// names. Looked up as names, the namesakes found there would each bring
+// their records to be checked against the weak value's, and on the rows
+// of a dump of strangers, nearly all of which hold some birthdate or
+// postal code of the set, the names of the rows around each one would be
+// tried. So in the sets that hold pair fingerprints (fingerprints/pair.go)
+// a weak value of the set opens no name window (see windows): each name
+// near it is looked up paired with it. The pair's prefilter turns away
+// almost every stranger's pair for a SipHash and half a cache line, and a
+// pair that is found names exactly the records holding that name and that
+// weak value. Its hits go to the decider as a name hit and a weak hit of
+// each such record, which the window rule then judges like any other two
+// hits.
 //
-// The search: on a row of a table, the row (a record is a row there); off
-// rows, the name window around the weak value.
+// The search: off rows, the name window around the weak value. On a row
+// of a table (a record is a row there), the row, and the lines of the
+// window that are no rows: the decider lets a weak hit on a row count
+// with those and with its row's, never with another row's. A weak value
+// shared by more than maxWindowHits records, a common one (Index.Common),
+// searches its row alone: in a big set every row of a dump holds one, and
+// the window of each would take in the prose and logs around the dump.
 
 // pairWeak is a weak value searched for pairs: its kind, its normalized
 // form (s.pairArena[lo:hi]), where it is, the window searched for names
@@ -43,15 +52,16 @@ type pairWin struct {
 }
 
 // pairSearch reports whether a lookup's hits call for a search of pairs
-// in set si: it is a weak value, the set has pairs, and too many records
-// share the value for it to open a name window for si.
+// in set si: it is a weak value and the set has pairs (and, if the set is
+// costly, too many of its records share the value for it to open a name
+// window of the set's own, which a costly set's windows are).
 func (s *Scanner) pairSearch(r *ref, si int) bool {
 	set := &s.m.sets[si]
 	if r.kind.Identifying() || !set.ix.HasPairs() {
 		return false
 	}
 	if !set.costly {
-		return len(r.hits) > maxWindowHits // as windows(-1) counts
+		return true
 	}
 	n := 0
 	for _, c := range r.hits {
@@ -62,9 +72,9 @@ func (s *Scanner) pairSearch(r *ref, si int) bool {
 	return n > maxWindowHits
 }
 
-// pairWindows searches the segment's weak values shared by many records
-// for the names paired with them, and appends the hits of the pairs found
-// to s.pairHits.
+// pairWindows searches around the segment's weak values of sets with
+// pairs for the names paired with them, and appends the hits of the pairs
+// found to s.pairHits.
 func (s *Scanner) pairWindows(buf []byte, base int64) {
 	if !s.m.anyPairs {
 		return
@@ -73,7 +83,7 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 	s.pwins, s.pairSets = s.pwins[:0], s.pairSets[:0]
 	for i := range s.refs {
 		r := &s.refs[i]
-		if r.kind.Identifying() || !r.deferred && len(r.hits) <= maxWindowHits && !s.m.anyCostly {
+		if r.kind.Identifying() || !r.deferred && len(r.hits) == 0 {
 			continue
 		}
 		s0 := len(s.pairSets)
@@ -93,11 +103,16 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 		}
 		pw := pairWin{ref: i, s0: s0, s1: len(s.pairSets)}
 		at := int(r.start - base)
+		a, b := max(at-w, 0), min(int(r.end-base)+w, len(buf))
 		if lo, end, row := s.lineRow(buf, at); row {
 			pw.a, pw.b, pw.row = lo, end, true
-		} else {
-			pw.a, pw.b = max(at-w, 0), min(int(r.end-base)+w, len(buf))
+			s.pwins = append(s.pwins, pw)
+			if !r.deferred && len(r.hits) <= maxWindowHits {
+				s.offRows(buf, pw, a, b)
+			}
+			continue
 		}
+		pw.a, pw.b = a, b
 		s.pwins = append(s.pwins, pw)
 	}
 	if len(s.pwins) == 0 {
@@ -142,6 +157,38 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 		s.pairing = false
 	}
 	s.flushPairs()
+}
+
+// offRows appends to s.pwins the stretches of lines off rows within [a, b),
+// the window of the weak value on the row [row.a, row.b): the decider
+// lets a weak value on a row corroborate the hits of its row and those
+// off rows, never those of another row, so only they need a search.
+func (s *Scanner) offRows(buf []byte, row pairWin, a, b int) {
+	piece := row
+	piece.row = false
+	add := func(lo, end int) {
+		if n := len(s.pwins); n > 0 && !s.pwins[n-1].row && s.pwins[n-1].ref == row.ref && (s.pwins[n-1].a == end+1 || s.pwins[n-1].b+1 == lo) {
+			p := &s.pwins[n-1] // the line next to the last stretch
+			p.a, p.b = min(p.a, lo), max(p.b, end)
+			return
+		}
+		piece.a, piece.b = lo, end
+		s.pwins = append(s.pwins, piece)
+	}
+	for e := row.a - 1; e > a; { // the lines before the row, back to a
+		lo, _, isRow := s.lineRow(buf, e)
+		if !isRow && lo < e {
+			add(max(lo, a), e)
+		}
+		e = lo - 1
+	}
+	for lo := row.b + 1; lo < b; { // and those after, up to b
+		_, end, isRow := s.lineRow(buf, lo)
+		if !isRow && lo < end {
+			add(lo, min(end, b))
+		}
+		lo = end + 1
+	}
 }
 
 // rowNames looks up the names of a row, buf[a:], paired with the weak

@@ -2,6 +2,7 @@ package matcher
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -74,6 +75,40 @@ func TestPairsFindNameWithSharedWeakValue(t *testing.T) {
 	}
 	if fast.Stats().Filtered == 0 {
 		t.Error("no pair was turned away by the prefilter: the strangers' pairs were not even tried")
+	}
+}
+
+// TestRareWeakValueSearchesItsRow: a weak value that few records share
+// (c1's postal code, c1's alone) is searched for the names paired with it
+// like a shared one: on its row, the cells that could be a name, not every
+// substring of a window over the rows around it. On a dump of strangers
+// whose every row holds it, the names tried are the rows' name cells; the
+// decisions are the row rule's (TestRowRule).
+func TestRareWeakValueSearchesItsRow(t *testing.T) {
+	m := newTestMatcher(t)
+	if !m.sets[0].ix.HasPairs() {
+		t.Fatal("the test set has no pairs")
+	}
+	var b strings.Builder
+	family := []string{"斎藤", "松本", "井上", "木村", "林", "清水"}
+	given := []string{"次郎", "恵子", "翔太", "由美"}
+	const rows = 200
+	for i := range rows {
+		fmt.Fprintf(&b, "%d,%s %s,100-0005,東京都千代田区丸の内,一般会員,active\n", i, family[i%6], given[i%4])
+	}
+	sc := m.NewScanner()
+	fs, err := sc.Scan(context.Background(), Input{Source: "dump", R: strings.NewReader(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := refsOf(fs); got != "" {
+		t.Fatalf("strangers with c1's postal code: got %q", got)
+	}
+	// Three cells of letters a row: the name, the locality and the plan.
+	if st := sc.Stats(); st.Refs < rows || st.Candidates > 4*rows {
+		t.Errorf("%d rows: %d lookups with hits, %d candidates tried (want at most %d)", rows, st.Refs, st.Candidates, 4*rows)
+	} else {
+		t.Logf("%d rows: %d candidates tried", rows, st.Candidates)
 	}
 }
 

@@ -167,10 +167,10 @@ func TestDropLoneHitsDecisions(t *testing.T) {
 	t.Logf("%d findings, %d hits dropped", reported, dropped)
 }
 
-// countingFPR counts the fingerprints computed, by kind.
+// countingFPR counts the fingerprints computed, by kind (and Pair).
 type countingFPR struct {
 	fingerprints.Fingerprinter
-	n *[16]int
+	n *[fingerprints.Pair + 1]int
 }
 
 func (c countingFPR) NewHasher() fingerprints.Hasher {
@@ -179,7 +179,7 @@ func (c countingFPR) NewHasher() fingerprints.Hasher {
 
 type countingHasher struct {
 	h fingerprints.Hasher
-	n *[16]int
+	n *[fingerprints.Pair + 1]int
 }
 
 func (c countingHasher) Sum(k fingerprints.Kind, b []byte) fingerprints.FP {
@@ -189,8 +189,8 @@ func (c countingHasher) Sum(k fingerprints.Kind, b []byte) fingerprints.FP {
 
 // withCounter returns a copy of m whose only set counts its fingerprints
 // and is costly or not.
-func withCounter(m *Matcher, costly bool) (*Matcher, *[16]int) {
-	n := new([16]int)
+func withCounter(m *Matcher, costly bool) (*Matcher, *[fingerprints.Pair + 1]int) {
+	n := new([fingerprints.Pair + 1]int)
 	c := *m
 	c.sets = slices.Clone(m.sets)
 	c.sets[0].fpr = countingFPR{m.sets[0].fpr, n}
