@@ -162,8 +162,16 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 // offRows appends to s.pwins the stretches of lines off rows within [a, b),
 // the window of the weak value on the row [row.a, row.b): the decider
 // lets a weak value on a row corroborate the hits of its row and those
-// off rows, never those of another row, so only they need a search.
+// off rows, never those of another row, so only they need a search. In a
+// dump every line of the window is a row, and the windows of its weak
+// values overlap: s.rowRun remembers the last stretch of the segment
+// found to be rows only, so that the lines of a dump are looked at about
+// once, not once for each weak value whose window holds them.
 func (s *Scanner) offRows(buf []byte, row pairWin, a, b int) {
+	run := &s.rowRun
+	if run[0] <= a && b <= run[1] {
+		return
+	}
 	piece := row
 	piece.row = false
 	add := func(lo, end int) {
@@ -175,20 +183,47 @@ func (s *Scanner) offRows(buf []byte, row pairWin, a, b int) {
 		piece.a, piece.b = lo, end
 		s.pwins = append(s.pwins, piece)
 	}
+	// [rows, rowsEnd]: the lines from the row's, back and on, that are
+	// rows until the first that is not.
+	rows, rowsEnd, back, on := row.a, row.b, true, true
 	for e := row.a - 1; e > a; { // the lines before the row, back to a
+		if run[0] <= e && e <= run[1] && run[0] < run[1] {
+			if back {
+				rows = run[0]
+			}
+			e = run[0] - 1
+			continue
+		}
 		lo, _, isRow := s.lineRow(buf, e)
 		if !isRow && lo < e {
 			add(max(lo, a), e)
 		}
+		if back = back && isRow; back {
+			rows = lo
+		}
 		e = lo - 1
 	}
 	for lo := row.b + 1; lo < b; { // and those after, up to b
+		if run[0] <= lo && lo <= run[1] && run[0] < run[1] {
+			if on {
+				rowsEnd = run[1]
+			}
+			lo = run[1] + 1
+			continue
+		}
 		_, end, isRow := s.lineRow(buf, lo)
 		if !isRow && lo < end {
 			add(lo, min(end, b))
 		}
+		if on = on && isRow; on {
+			rowsEnd = end
+		}
 		lo = end + 1
 	}
+	if rows <= run[1]+1 && run[0] <= rowsEnd+1 && run[0] < run[1] {
+		rows, rowsEnd = min(rows, run[0]), max(rowsEnd, run[1]) // overlapping: one stretch
+	}
+	*run = [2]int{rows, rowsEnd}
 }
 
 // rowNames looks up the names of a row, buf[a:], paired with the weak

@@ -112,6 +112,50 @@ func TestRareWeakValueSearchesItsRow(t *testing.T) {
 	}
 }
 
+// TestOffRowsMemo: offRows finds the same stretches off rows whether it
+// remembers the rows of the earlier calls on the segment (s.rowRun) or
+// not, on random texts of rows, prose lines and empty lines, for weak
+// values taken in order along the text as pairWindows takes them.
+func TestOffRowsMemo(t *testing.T) {
+	m := newTestMatcher(t)
+	r := rand.New(rand.NewPCG(7, 8))
+	lines := []string{"1,山田 太郎,100-0005,一般,active", "2\t斎藤\t次郎\t530-0001\tx", "担当は山田太郎です。", "", "a,b", "| x | y | z | w |", "GET /index.html 200 1985-01-02"}
+	remembered, fresh := m.NewScanner(), m.NewScanner()
+	checked := 0
+	for range 300 {
+		var b strings.Builder
+		for n := 1 + r.IntN(40); n > 0; n-- {
+			b.WriteString(lines[r.IntN(len(lines))])
+			b.WriteByte('\n')
+		}
+		buf := []byte(b.String())
+		remembered.rowRun, remembered.rowBuf = [2]int{}, nil
+		for _, sc := range []*Scanner{remembered, fresh} {
+			sc.eof, sc.bufAtLine = true, true
+		}
+		for at := 0; at < len(buf); at += 1 + r.IntN(120) {
+			lo, end, row := remembered.lineRow(buf, at)
+			if !row {
+				continue
+			}
+			w := 20 + r.IntN(400)
+			pw := pairWin{a: lo, b: end, row: true, ref: at}
+			a, bb := max(at-w, 0), min(at+w, len(buf))
+			fresh.rowRun, fresh.rowBuf = [2]int{}, nil
+			remembered.pwins, fresh.pwins = remembered.pwins[:0], fresh.pwins[:0]
+			remembered.offRows(buf, pw, a, bb)
+			fresh.offRows(buf, pw, a, bb)
+			if !slices.Equal(remembered.pwins, fresh.pwins) {
+				t.Fatalf("%q, row at %d, window [%d, %d): remembering %v, not %v", buf, at, a, bb, remembered.pwins, fresh.pwins)
+			}
+			checked++
+		}
+	}
+	if checked < 1000 {
+		t.Fatalf("only %d windows checked", checked)
+	}
+}
+
 // TestScriptOf checks scriptOf, with its fast paths, against its
 // definition for every character up to U+2FFFF.
 func TestScriptOf(t *testing.T) {

@@ -64,6 +64,9 @@ type Scanner struct {
 	rowBuf  *byte
 	segBuf  []byte // the segment's buffer, while segment runs
 	rowIs   bool
+	// rowRun is a stretch of the segment, [rowRun[0], rowRun[1]], whose
+	// lines are all rows (see offRows); empty when rowRun[0] == rowRun[1].
+	rowRun  [2]int
 	fold    []byte
 	foldMap []int
 	idLocs  [][2]int // searchIDs' buffer
@@ -332,6 +335,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	s.hits, s.refs, s.pairHits = s.hits[:0], s.refs[:0], s.pairHits[:0]
 	s.deferSets, s.deferForms = s.deferSets[:0], s.deferForms[:0]
 	s.rowBuf = nil // the buffer holds other text now
+	s.rowRun = [2]int{}
 	s.segBuf = buf
 	defer func() { s.segBuf = nil }()
 	if s.extractWith != nil {
