@@ -39,7 +39,8 @@ lint:
 # same run (LEAKWATCH_BENCH_SET / LEAKWATCH_BENCH_MB shrink the matcher's).
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench.out
-	@awk '/^BenchmarkScanMixed/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
+	@awk '/^BenchmarkScanMixed([-[:space:]])/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
+	     /^BenchmarkScanMixedSmallSet/ { for (i = 1; i < NF; i++) { if ($$(i+1) == "MB/s") sm = $$i; if ($$(i+1) == "records") smn = $$i } } \
 	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") gr = $$i } \
 	     /^BenchmarkScanDumps/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") sd = $$i } \
 	     /^BenchmarkDumpsFloor/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") fl = $$i } \
@@ -51,6 +52,7 @@ bench: test-deps
 	     /^BenchmarkLoad/ { for (i = 1; i < NF; i++) if ($$(i+1) == "rows/s") rows = $$i } \
 	     /^BenchmarkDaemonPages/ { for (i = 1; i < NF; i++) if ($$(i+1) == "pages/s") pps = $$i } \
 	     END { if (lw && gr) printf "matcher: %s MB/s, grep -F -f over the same raw values: %s MB/s, ratio %.1fx\n", lw, gr, lw / gr; \
+	           if (lw && sm) printf "matcher with a %d-record set: %s MB/s, %.2fx with the full set\n", smn, sm, sm / lw; \
 	           if (sd && fl) printf "csv dumps: matcher %s MB/s, floor %s MB/s (%.2fx); at the floor the mixed corpus (3/10 dumps) stays under %.0f MB/s\n", sd, fl, sd / fl, fl / 0.3; \
 	           if (kc && sd && fl) printf "csv dumps with their columns known (no extraction): %s MB/s, %.2fx the matcher, %.2fx the floor\n", kc, kc / sd, kc / fl; \
 	           if (pr && lg && sd) { left = 1 / 200 - 0.5 / pr - 0.2 / lg; \
