@@ -556,6 +556,7 @@ func isNameSep(buf []byte, i int) bool {
 type wordList struct {
 	words               []string
 	mask0, mask1, mask2 uint64 // bit b&63 of each byte of the words' first runes
+	end0, end1, end2    uint64 // and of their last runes
 	maxLen              int
 }
 
@@ -568,6 +569,9 @@ func newWordList(words ...string) wordList {
 		l.mask0 |= 1 << (w[0] & 63)
 		l.mask1 |= 1 << (w[1] & 63)
 		l.mask2 |= 1 << (w[2] & 63)
+		l.end0 |= 1 << (w[len(w)-3] & 63)
+		l.end1 |= 1 << (w[len(w)-2] & 63)
+		l.end2 |= 1 << (w[len(w)-1] & 63)
 		l.maxLen = max(l.maxLen, len(w))
 	}
 	return l
@@ -590,6 +594,36 @@ func (l *wordList) prefixOf(b []byte) bool {
 		}
 	}
 	return false
+}
+
+// prefixLen returns the length of the longest of the words b starts
+// with, 0 if none.
+func (l *wordList) prefixLen(b []byte) int {
+	n := 0
+	if l.mayStart(b) {
+		for _, w := range l.words {
+			if len(w) > n && len(b) >= len(w) && string(b[:len(w)]) == w {
+				n = len(w)
+			}
+		}
+	}
+	return n
+}
+
+// suffixLen returns the length of the longest of the words b ends with,
+// 0 if none.
+func (l *wordList) suffixLen(b []byte) int {
+	m := len(b) - 3
+	if m < 0 || l.end0>>(b[m]&63)&1 == 0 || l.end1>>(b[m+1]&63)&1 == 0 || l.end2>>(b[m+2]&63)&1 == 0 {
+		return 0
+	}
+	n := 0
+	for _, w := range l.words {
+		if len(w) > n && len(b) >= len(w) && string(b[len(b)-len(w):]) == w {
+			n = len(w)
+		}
+	}
+	return n
 }
 
 // is reports whether b is one of the words.

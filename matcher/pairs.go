@@ -159,6 +159,59 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 	s.flushPairs()
 }
 
+// nameInCell returns the bounds of the name that the CJK run buf[st:en] of
+// a row's cell may hold inside other words: without the titles before it
+// and the honorifics after it (担当 山田太郎様, 山田太郎さん宛), or its last
+// stretch of kanji after kana (東京都在住の山田太郎). It returns st, en when
+// the run shows none, and a stretch too short for a name (two runes) is
+// none. mixed says the run holds kanji and kana both.
+func nameInCell(buf []byte, st, en int, mixed bool) (int, int) {
+	a, b := st, en
+	for trimmed := true; trimmed; {
+		trimmed = false
+		for a < b && isNameSep(buf, a) {
+			_, size := utf8.DecodeRune(buf[a:])
+			a += size
+		}
+		for a < b {
+			r, size := utf8.DecodeLastRune(buf[a:b])
+			if r != ' ' && r != '\u3000' && r != '・' && r != '･' {
+				break
+			}
+			b -= size
+		}
+		if n := kanjiNamePrefixes.prefixLen(buf[a:b]); n > 0 && n < b-a {
+			a, trimmed = a+n, true
+		}
+		for _, l := range []*wordList{&kanjiNameSuffixes, &kanaNameSuffixes} {
+			if n := l.suffixLen(buf[a:b]); n > 0 && n < b-a {
+				b, trimmed = b-n, true
+			}
+		}
+	}
+	if a == st && b == en && !mixed {
+		return st, en // most runs: no title, no honorific, one script
+	}
+	// The kanji after the last kana, if kana come before them.
+	k := b
+	for mixed && k > a {
+		r, size := utf8.DecodeLastRune(buf[a:k])
+		if scriptOf(r) != scHan {
+			break
+		}
+		k -= size
+	}
+	if k > a && b-k >= 2*3 && b-k <= maxKanjiName*3 {
+		if r, _ := utf8.DecodeLastRune(buf[a:k]); scriptOf(r) == scHira || scriptOf(r) == scKata {
+			a = k
+		}
+	}
+	if utf8.RuneCount(buf[a:b]) < 2 {
+		return st, en
+	}
+	return a, b
+}
+
 // offRows appends to s.pwins the stretches of lines off rows within [a, b),
 // the window of the weak value on the row [row.a, row.b): the decider
 // lets a weak value on a row corroborate the hits of its row and those
@@ -285,6 +338,13 @@ func (s *Scanner) rowNames(buf []byte, a int, base int64) {
 			break
 		}
 		i = en
+		if sc != scLatin {
+			// 山田太郎様, 担当 山田 太郎, 東京都在住の山田太郎: the name
+			// inside a cell's words, if they show it.
+			if a, b := nameInCell(buf, st, en, han > 0 && han < runes); a > st || b < en {
+				s.lookupName(buf[a:b], false, base+int64(a), base+int64(b))
+			}
+		}
 		switch {
 		case runes < 2 || han > maxKanjiName || runes > maxKanaName:
 			// No name: an address (愛知県名古屋市千種区星が丘元町), a title.

@@ -112,6 +112,59 @@ func TestRareWeakValueSearchesItsRow(t *testing.T) {
 	}
 }
 
+// TestRowNamesInCellWords: on a row, a set name inside a cell's other
+// words — after a title, before honorifics, after kana — is read with the
+// row's weak value, as a name window reads it; a stranger's name so
+// written, or a set name cut out of a longer one, is not.
+func TestRowNamesInCellWords(t *testing.T) {
+	m := newTestMatcher(t)
+	for _, c := range []struct{ text, want string }{
+		{"1,山田太郎様,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,山田 太郎 様,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,担当山田太郎,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,担当者 山田 太郎 殿,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,山田太郎さん宛,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,ヤマダ タロウ サマ,100-0005,一般,active\n", "c1:name+postal"},
+		{"1,東京都在住の山田太郎,100-0005,x,y\n", "c1:name+postal"},
+		{"1,山田次郎様,100-0005,一般,active\n", ""},
+		{"1,担当山田次郎,100-0005,一般,active\n", ""},
+		{"1,都内在住の山田,100-0005,x,y\n", ""},
+		{"1,鈴木 一郎太様,060-0001,x,y\n", ""},
+		{"1,大鈴木 一郎,060-0001,x,y\n", ""},
+		{"1,鈴木 一郎様,060-0001,x,y\n", "c3:name+postal"},
+	} {
+		if got := refsOf(scanString(t, m, c.text, "")); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.text, got, c.want)
+		}
+	}
+}
+
+// TestNameInCell: the name nameInCell finds in a CJK run of a cell.
+func TestNameInCell(t *testing.T) {
+	for _, c := range []struct{ run, want string }{
+		{"山田太郎", "山田太郎"},
+		{"山田太郎様", "山田太郎"},
+		{"山田 太郎 様", "山田 太郎"},
+		{"故 山田太郎氏", "山田太郎"},
+		{"担当者山田太郎", "山田太郎"},
+		{"山田太郎さん宛", "山田太郎"},
+		{"やまだ たろうさん", "やまだ たろう"},
+		{"ﾔﾏﾀﾞ ﾀﾛｳｻﾝ", "ﾔﾏﾀﾞ ﾀﾛｳ"},
+		{"東京都在住の山田太郎", "山田太郎"},
+		{"担当の山田太郎様", "山田太郎"},
+		{"ご利用の山", "ご利用の山"},
+		{"様", "様"},
+		{"山様", "山様"},
+		{"緒方", "緒方"},
+		{"の山田", "山田"},
+	} {
+		st, en := nameInCell([]byte(c.run), 0, len(c.run), true)
+		if got := c.run[st:en]; got != c.want {
+			t.Errorf("%q: %q, want %q", c.run, got, c.want)
+		}
+	}
+}
+
 // TestOffRowsMemo: offRows finds the same stretches off rows whether it
 // remembers the rows of the earlier calls on the segment (s.rowRun) or
 // not, on random texts of rows, prose lines and empty lines, for weak
