@@ -369,16 +369,35 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 		// kanji family name with a kana given name (山田 さくら).
 		if ti+1 < len(s.toks) {
 			n := s.toks[ti+1]
+			// A kana given name ends before an honorific (山田 さくらさん);
+			// one that runs on into a single kanji that is none, the way
+			// given names end (ふみ子, とし江), is part of a longer name:
+			// 松井 ひかり子 is not 松井 ひかり, nor is 松井 ひかり子氏. (Before
+			// two kanji or more, 山田 さくら会員, 山田 さくら東京都…, a word
+			// follows the name.)
+			end, runOn := n.end, false
+			if n.sc == scHira || n.sc == scKata {
+				for _, o := range s.offs[n.r0+1 : n.r1] {
+					if kanaNameSuffixes.prefixOf(buf[o:n.end]) {
+						end = o
+						break
+					}
+				}
+				if r, size := utf8.DecodeRune(buf[n.end:]); end == n.end && scriptOf(r) == scHan && !kanjiNameSuffixes.prefixOf(buf[n.end:]) {
+					r2, _ := utf8.DecodeRune(buf[n.end+size:])
+					runOn = scriptOf(r2) != scHan || kanjiNameSuffixes.prefixOf(buf[n.end+size:])
+				}
+			}
 			short := t.r1-t.r0 <= 6 && n.r1-n.r0 <= 8
-			if n.sc != scLatin && short && (n.sc == t.sc || t.sc == scHan) && gapIsSeparator(buf[t.end:n.start], false) {
-				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:n.end]...)
-				try(s.pair, t.start, n.end)
+			if n.sc != scLatin && short && !runOn && (n.sc == t.sc || t.sc == scHan) && gapIsSeparator(buf[t.end:n.start], false) {
+				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:end]...)
+				try(s.pair, t.start, end)
 				// The last part of a spaced kanji token with the kana
 				// after it: 名前 松尾 あずさ is 松尾 あずさ after a label.
 				if t.sc == scHan && n.sc != scHan {
 					if p := lastPart(buf, s.offs[t.r0:t.r1]); p > t.start {
-						s.pair = append(append(s.pair[:0], buf[p:t.end]...), buf[n.start:n.end]...)
-						try(s.pair, p, n.end)
+						s.pair = append(append(s.pair[:0], buf[p:t.end]...), buf[n.start:end]...)
+						try(s.pair, p, end)
 					}
 				}
 			}
@@ -387,14 +406,7 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			// the family name and an honorific to the given name
 			// (本日石川あずさ氏より, 昨日山田さくらさんが): the last one to
 			// four kanji, then the kana up to an honorific or the end.
-			if t.sc == scHan && (n.sc == scHira || n.sc == scKata) && n.start == t.end && !s.tokenInRow(buf, t.start) {
-				end := n.end
-				for _, o := range s.offs[n.r0+1 : n.r1] {
-					if kanaNameSuffixes.prefixOf(buf[o:n.end]) {
-						end = o
-						break
-					}
-				}
+			if t.sc == scHan && (n.sc == scHira || n.sc == scKata) && n.start == t.end && !runOn && !s.tokenInRow(buf, t.start) {
 				rs := s.offs[t.r0:t.r1]
 				for k := len(rs) - 1; k >= 0 && k >= len(rs)-4; k-- {
 					if k == 0 && n.end == end {
