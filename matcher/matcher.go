@@ -64,9 +64,10 @@ type matcherSet struct {
 	hasKind [16]bool
 	costly  bool // see Set.Costly
 	// deferOK[k]: a lookup of the weak kind k whose value is common in
-	// this set may wait until a record near it needs it (see
-	// fingerprints.Index.Common and segment): the set has a prefilter, is
-	// not costly, and no field of kind k is strong.
+	// this set (fingerprints.Index.Common), or of any value of kind k if
+	// the set has pairs, may wait until a record near it needs it (see
+	// deferrable and segment): the set has a prefilter, is not costly,
+	// and no field of kind k is strong.
 	deferOK [16]bool
 }
 

@@ -107,7 +107,7 @@ func (s *Scanner) pairWindows(buf []byte, base int64) {
 		if lo, end, row := s.lineRow(buf, at); row {
 			pw.a, pw.b, pw.row = lo, end, true
 			s.pwins = append(s.pwins, pw)
-			if !r.deferred && len(r.hits) <= maxWindowHits {
+			if r.rare || !r.deferred && len(r.hits) <= maxWindowHits {
 				s.offRows(buf, pw, a, b)
 			}
 			continue

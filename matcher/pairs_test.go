@@ -112,6 +112,38 @@ func TestRareWeakValueSearchesItsRow(t *testing.T) {
 	}
 }
 
+// TestRareWeakValuesDeferred: in a set with pairs, a weak value is not
+// looked up on its own until a record near it needs it, rare or common:
+// on rows of strangers holding the set's postal codes and birthdates,
+// every one is deferred and none fingerprinted; beside an identifying
+// field of its record it is looked up (resolved) and counts; beside its
+// record's name it is found through the pair.
+func TestRareWeakValuesDeferred(t *testing.T) {
+	m := newTestMatcher(t)
+	var b strings.Builder
+	weak := [][2]string{{"100-0005", "1985/01/02"}, {"530-0001", "1960/03/04"}, {"060-0001", "1990/05/06"}}
+	const rows = 150
+	for i := range rows {
+		w := weak[i%3]
+		fmt.Fprintf(&b, "%d,斎藤 次郎,%s,%s,一般会員,active\n", i, w[0], w[1])
+	}
+	sc := m.NewScanner()
+	fs, err := sc.Scan(context.Background(), Input{Source: "dump", R: strings.NewReader(b.String())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := sc.Stats(); len(fs) != 0 || st.Deferred < 2*rows || st.Lookups != 0 {
+		t.Errorf("strangers' rows: %d reported, %d lookups deferred (want %d), %d made (want 0)", len(fs), st.Deferred, 2*rows, st.Lookups)
+	}
+	checkRefs(t, m, map[string]string{
+		"1,斎藤 次郎,1985/01/02,090-1234-5678,x\n":                         "c1:birthdate+phone",
+		"1,山田 太郎,1985/01/02,x,y\n":                                     "c1:birthdate+name",
+		"氏名 山田 太郎\n生年月日 1985/01/02\n":                                  "c1:birthdate+name",
+		"1,斎藤 次郎,1985/01/02,100-0005,x\n":                              "",
+		"連絡先 090-1234-5678 " + strings.Repeat("。", 300) + " 〒100-0005": "c1:phone+postal",
+	})
+}
+
 // TestRowNamesInCellWords: on a row, a set name inside a cell's other
 // words — after a title, before honorifics, after kana — is read with the
 // row's weak value, as a name window reads it; a stranger's name so

@@ -151,8 +151,8 @@ type Stats struct {
 	Lookups    int64 // fingerprints computed and looked up
 	Filtered   int64 // lookups the prefilter spared
 	// Deferred counts the lookups of weak values common in the sets
-	// (fingerprints.Index.Common) that no record near them needed: put
-	// off, and never made.
+	// (fingerprints.Index.Common), or of sets with pairs, that no record
+	// near them needed: put off, and never made.
 	Deferred int64
 	Hits     int64 // field hits
 	Refs     int64 // lookups with hits, before their records are sorted out
@@ -164,11 +164,13 @@ type ref struct {
 	kind       fingerprints.Kind
 	strong     bool // some hit is strong
 	start, end int64
-	// deferred: a weak value common in every set that may hold it, not
-	// looked up yet (hits is nil); the sets are s.deferSets[ds0:ds1],
-	// and its normalized form s.deferForms[f0:f1]. segment looks it up if
-	// a record near it needs it (resolve).
+	// deferred: a weak value that every set that may hold it holds as a
+	// common value or has pairs for, not looked up yet (hits is nil); the
+	// sets are s.deferSets[ds0:ds1], and its normalized form
+	// s.deferForms[f0:f1]. segment looks it up if a record near it needs
+	// it (resolve). rare: some of those sets does not hold it as common.
 	deferred bool
+	rare     bool
 	ds0, ds1 int32
 	f0, f1   int32
 }
@@ -1043,7 +1045,9 @@ func (s *Scanner) flush() {
 // deferrable reports whether the lookup of job j, whose prefilters have
 // been probed, can be deferred: it is of a weak kind, and every set whose
 // prefilter let it pass may defer that kind and holds it as a common
-// value.
+// value or has pairs (a name beside it is then found through the pair,
+// whose hits hold the weak value's: its own lookup serves only the
+// records with an identifying hit near it, which resolve it).
 func (s *Scanner) deferrable(j *job) bool {
 	if j.k.Identifying() {
 		return false
@@ -1053,7 +1057,7 @@ func (s *Scanner) deferrable(j *job) bool {
 			continue
 		}
 		set := &s.m.sets[f.set]
-		if !f.filter || !set.deferOK[j.k] || !set.ix.Common(j.k, f.pre) {
+		if !f.filter || !set.deferOK[j.k] || !set.ix.HasPairs() && !set.ix.Common(j.k, f.pre) {
 			return false
 		}
 	}
@@ -1064,14 +1068,16 @@ func (s *Scanner) deferrable(j *job) bool {
 // sets whose prefilter let it pass.
 func (s *Scanner) recordDeferred(j *job, start, end int64) {
 	ds0 := len(s.deferSets)
+	rare := false
 	for _, f := range s.jobFPs[j.fp0:j.fp] {
 		if f.pass {
 			s.deferSets = append(s.deferSets, uint16(f.set))
+			rare = rare || !s.m.sets[f.set].ix.Common(j.k, f.pre)
 		}
 	}
 	f0 := len(s.deferForms)
 	s.deferForms = append(s.deferForms, s.jobKeys[j.key0:j.key0+j.nlen]...)
-	s.refs = append(s.refs, ref{kind: j.k, start: start, end: end, deferred: true,
+	s.refs = append(s.refs, ref{kind: j.k, start: start, end: end, deferred: true, rare: rare,
 		ds0: int32(ds0), ds1: int32(len(s.deferSets)), f0: int32(f0), f1: int32(len(s.deferForms))})
 	s.deferred++
 }
