@@ -150,25 +150,21 @@ func TestRareWeakValuesDeferred(t *testing.T) {
 // written, or a set name cut out of a longer one, is not.
 func TestRowNamesInCellWords(t *testing.T) {
 	m := newTestMatcher(t)
-	for _, c := range []struct{ text, want string }{
-		{"1,山田太郎様,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,山田 太郎 様,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,担当山田太郎,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,担当者 山田 太郎 殿,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,山田太郎さん宛,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,ヤマダ タロウ サマ,100-0005,一般,active\n", "c1:name+postal"},
-		{"1,東京都在住の山田太郎,100-0005,x,y\n", "c1:name+postal"},
-		{"1,山田次郎様,100-0005,一般,active\n", ""},
-		{"1,担当山田次郎,100-0005,一般,active\n", ""},
-		{"1,都内在住の山田,100-0005,x,y\n", ""},
-		{"1,鈴木 一郎太様,060-0001,x,y\n", ""},
-		{"1,大鈴木 一郎,060-0001,x,y\n", ""},
-		{"1,鈴木 一郎様,060-0001,x,y\n", "c3:name+postal"},
-	} {
-		if got := refsOf(scanString(t, m, c.text, "")); got != c.want {
-			t.Errorf("%q: got %q, want %q", c.text, got, c.want)
-		}
-	}
+	checkRefs(t, m, map[string]string{
+		"1,山田太郎様,100-0005,一般,active\n":       "c1:name+postal",
+		"1,山田 太郎 様,100-0005,一般,active\n":     "c1:name+postal",
+		"1,担当山田太郎,100-0005,一般,active\n":      "c1:name+postal",
+		"1,担当者 山田 太郎 殿,100-0005,一般,active\n": "c1:name+postal",
+		"1,山田太郎さん宛,100-0005,一般,active\n":     "c1:name+postal",
+		"1,ヤマダ タロウ サマ,100-0005,一般,active\n":  "c1:name+postal",
+		"1,東京都在住の山田太郎,100-0005,x,y\n":        "c1:name+postal",
+		"1,山田次郎様,100-0005,一般,active\n":       "",
+		"1,担当山田次郎,100-0005,一般,active\n":      "",
+		"1,都内在住の山田,100-0005,x,y\n":           "",
+		"1,鈴木 一郎太様,060-0001,x,y\n":           "",
+		"1,大鈴木 一郎,060-0001,x,y\n":            "",
+		"1,鈴木 一郎様,060-0001,x,y\n":            "c3:name+postal",
+	})
 }
 
 // TestNameInCell: the name nameInCell finds in a CJK run of a cell.
