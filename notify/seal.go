@@ -7,6 +7,8 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 
 	"github.com/cloudflare/circl/hpke"
@@ -153,7 +155,7 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 // LoadOperatorPublicKey reads and checks a public key file; the result is
 // what Seal takes.
 func LoadOperatorPublicKey(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readKeyFile(path, false)
 	if err != nil {
 		return nil, fmt.Errorf("load operator public key: %w", err)
 	}
@@ -166,26 +168,64 @@ func LoadOperatorPublicKey(path string) ([]byte, error) {
 // LoadOperatorIdentity reads a private key file; the result is what Open
 // takes. The file is refused if group or others may access it.
 func LoadOperatorIdentity(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, err := readKeyFile(path, true)
 	if err != nil {
 		return nil, fmt.Errorf("load operator identity: %w", err)
+	}
+	if _, err := parseKey(data, privateKeyBlock); err != nil {
+		return nil, fmt.Errorf("load operator identity %s: %w", path, err)
+	}
+	return data, nil
+}
+
+// maxKeyFile bounds a key file: the PEM of the largest KEM's key takes a
+// few KiB.
+const maxKeyFile = 64 << 10
+
+// readKeyFile reads a key file of at most maxKeyFile bytes. Anything but a
+// regular file is refused before it is opened, so that a key path naming
+// /dev/zero or a FIFO fails at once instead of reading forever or blocking
+// in the open; a private key must also be closed to group and others.
+func readKeyFile(path string, private bool) ([]byte, error) {
+	check := func(fi fs.FileInfo) error {
+		if private {
+			return privateMode(path, fi)
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("%s is not a regular file", path)
+		}
+		return nil
+	}
+	before, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(before); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("load operator identity: %w", err)
+		return nil, err
 	}
-	if err := privateMode(path, fi); err != nil {
-		return nil, fmt.Errorf("load operator identity: %w", err)
+	if !os.SameFile(before, fi) {
+		return nil, fmt.Errorf("%s changed while it was opened", path)
 	}
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(f); err != nil {
-		return nil, fmt.Errorf("load operator identity: %w", err)
+	if err := check(fi); err != nil {
+		return nil, err
 	}
-	if _, err := parseKey(buf.Bytes(), privateKeyBlock); err != nil {
-		return nil, fmt.Errorf("load operator identity %s: %w", path, err)
+	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	if err != nil {
+		return nil, err
 	}
-	return buf.Bytes(), nil
+	if len(data) > maxKeyFile {
+		return nil, fmt.Errorf("%s is larger than %d KiB: no key file", path, maxKeyFile>>10)
+	}
+	return data, nil
 }
 
 type parsedKey struct {

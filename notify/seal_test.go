@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var evidence = []byte("...name,email,phone\n山田太郎,taro.yamada@example.jp,090-1234-5678\n...")
@@ -167,6 +169,45 @@ func TestOperatorKeyFiles(t *testing.T) {
 	}
 	if _, err := LoadOperatorPublicKey(bad); err == nil || !strings.Contains(err.Error(), "unknown KEM") {
 		t.Errorf("unknown KEM accepted: %v", err)
+	}
+}
+
+// TestKeyFilesNotRegularOrHuge: a key path naming a device, a FIFO or a
+// directory is refused before it is opened (a FIFO would block the open,
+// /dev/zero never end), and a regular file larger than any key is refused
+// after maxKeyFile bytes; the errors name the path. Each load runs under a
+// deadline, so a regression fails the test instead of hanging it.
+func TestKeyFilesNotRegularOrHuge(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "key.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.pub")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("A"), 4<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ path, want string }{
+		{"/dev/zero", "/dev/zero is not a regular file"},
+		{fifo, fifo + " is not a regular file"},
+		{dir, dir + " is not a regular file"},
+		{huge, huge + " is larger than 64 KiB"},
+	} {
+		for _, load := range []func(string) ([]byte, error){LoadOperatorPublicKey, LoadOperatorIdentity} {
+			done := make(chan error, 1)
+			go func() {
+				_, err := load(c.path)
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("%s: %v, want an error containing %q", c.path, err, c.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s: still loading after 10 s", c.path)
+			}
+		}
 	}
 }
 
