@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestGenerateKeyModeAndRoundTrip(t *testing.T) {
@@ -91,6 +93,43 @@ func TestLoadKeyRefusals(t *testing.T) {
 		t.Fatalf("permissions error does not wrap ErrKeyPermissions: %v", err)
 	}
 	_ = k
+}
+
+// TestKeyFileNotRegularOrHuge: a key path naming a FIFO (closed to
+// others, as a key) is refused before it is opened, and a regular file
+// larger than any key after 64 KiB, by both key loaders; each load runs
+// under a deadline, so a regression fails instead of hanging the test.
+func TestKeyFileNotRegularOrHuge(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "key.fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge")
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("# comment\n"), 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	loaders := map[string]func(string) error{
+		"LoadKey":     func(p string) error { _, err := LoadKey(p); return err },
+		"LoadOPRFKey": func(p string) error { _, err := LoadOPRFKey(p); return err },
+	}
+	for _, c := range []struct{ path, want string }{
+		{fifo, fifo + " is not a regular file"},
+		{huge, huge + " is larger than 64 KiB"},
+	} {
+		for name, load := range loaders {
+			done := make(chan error, 1)
+			go func() { done <- load(c.path) }()
+			select {
+			case err := <-done:
+				if err == nil || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("%s(%s): %v, want an error containing %q", name, c.path, err, c.want)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("%s(%s): still loading after 10 s", name, c.path)
+			}
+		}
+	}
 }
 
 func TestFingerprintsPerSetAndKind(t *testing.T) {
