@@ -52,9 +52,9 @@ type pairWin struct {
 }
 
 // pairSearch reports whether a lookup's hits call for a search of pairs
-// in set si: it is a weak value and the set has pairs (and, if the set is
-// costly, too many of its records share the value for it to open a name
-// window of the set's own, which a costly set's windows are).
+// in set si: it is a weak value and the set has pairs, and, if the set is
+// costly, more than maxWindowHits of its records share the value (fewer
+// open a name window of that set's own: see windows).
 func (s *Scanner) pairSearch(r *ref, si int) bool {
 	set := &s.m.sets[si]
 	if r.kind.Identifying() || !set.ix.HasPairs() {
