@@ -183,10 +183,11 @@ func nameInCell(buf []byte, st, en int, mixed bool) (int, int) {
 		if n := kanjiNamePrefixes.prefixLen(buf[a:b]); n > 0 && n < b-a {
 			a, trimmed = a+n, true
 		}
-		for _, l := range []*wordList{&kanjiNameSuffixes, &kanaNameSuffixes} {
-			if n := l.suffixLen(buf[a:b]); n > 0 && n < b-a {
-				b, trimmed = b-n, true
-			}
+		if n := kanjiNameSuffixes.suffixLen(buf[a:b]); n > 0 && n < b-a {
+			b, trimmed = b-n, true
+		}
+		if n := kanaNameSuffixes.suffixLen(buf[a:b]); n > 0 && n < b-a {
+			b, trimmed = b-n, true
 		}
 	}
 	if a == st && b == en && !mixed {
