@@ -268,9 +268,21 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 }
 
 // percentChar decodes the percent-encoded character at the start of b,
-// UTF-8 or else Shift_JIS (see percentRune and percentSJIS).
+// UTF-8 or else Shift_JIS (see percentRune and percentSJIS). UTF-8 comes
+// first, but for the lead bytes ED and EE: in Shift_JIS (CP932) they lead
+// the NEC-selected IBM extension, where names' variant kanji are (﨑 is
+// ED 95, so 山﨑紀子 is %8ER%ED%95%8BI%8Eq), and in UTF-8 they lead Hangul
+// syllables from U+D000 and the private use area, which no Japanese
+// record holds. There Shift_JIS wins when it reads a Japanese character.
 func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
 	n, w, short = percentRune(rb, b)
+	if w > 0 && (rb[0] == 0xED || rb[0] == 0xEE) {
+		var sj [utf8.UTFMax]byte
+		if sn, sw, _ := percentSJIS(&sj, b); sw > 0 {
+			*rb = sj
+			return sn, sw, false
+		}
+	}
 	if w == 0 && (!short || atEOF) {
 		n, w, short = percentSJIS(rb, b)
 	}

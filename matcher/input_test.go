@@ -105,6 +105,8 @@ func TestPercentUTF8(t *testing.T) {
 		"name=%E9%BB%92%E6%BE%A4%20%E6%98%8E%E7%BE%8E": "name=黒澤 明美",
 		"q=%E5%B1%B1+x":                                "q=山+x",
 		"name=%8ER%ED%95+%8E%B5%8AC":                   "name=山﨑 七海", // NEC-selected IBM extension
+		"name=%8ER%ED%95%8BI%8Eq":                      "name=山﨑紀子",  // ED 95 8B would be UTF-8 of 핋
+		"name=%EA%B8%80%EC%94%A8":                      "name=글씨",    // Hangul before U+D000 stays UTF-8
 		"name=%FB%FC%8B%B4":                            "name=髙橋",    // IBM extension
 		"x=%F0%40":                                     "x=%F0%40",   // the user-defined area
 	} {
@@ -155,9 +157,23 @@ func refPercentChar(b []byte) (rune, int) {
 		}
 		raw = append(raw, byte(v))
 	}
-	if r, size := utf8.DecodeRune(raw); size > 1 && r != utf8.RuneError {
-		return r, 3 * size
+	ur, usize := utf8.DecodeRune(raw)
+	if usize > 1 && ur != utf8.RuneError && raw[0] != 0xED && raw[0] != 0xEE {
+		return ur, 3 * usize
 	}
+	if usize > 1 && ur != utf8.RuneError {
+		// Hangul from U+D000 or private use: Shift_JIS first.
+		if r, w := refSJIS(b, raw); w > 0 {
+			return r, w
+		}
+		return ur, 3 * usize
+	}
+	return refSJIS(b, raw)
+}
+
+// refSJIS reads the Shift_JIS character of Japanese text at the start of
+// b, whose escapes' bytes are raw, for refPercentChar.
+func refSJIS(b, raw []byte) (rune, int) {
 	if len(raw) == 0 {
 		return 0, 0
 	}
