@@ -390,14 +390,33 @@ func (s *Scanner) names(buf []byte, a int, base int64) {
 			}
 			short := t.r1-t.r0 <= 6 && n.r1-n.r0 <= 8
 			if n.sc != scLatin && short && !runOn && (n.sc == t.sc || t.sc == scHan) && gapIsSeparator(buf[t.end:n.start], false) {
-				s.pair = append(append(s.pair[:0], buf[t.start:t.end]...), buf[n.start:end]...)
-				try(s.pair, t.start, end)
-				// The last part of a spaced kanji token with the kana
-				// after it: 名前 松尾 あずさ is 松尾 あずさ after a label.
+				// The family name: the kanji token, or, before kana, its
+				// last part after a label (名前 松尾 あずさ) or the kanji
+				// after a title stuck to it (故土屋 みどり殿). The given name:
+				// the kana up to an honorific, or their first part when a
+				// word follows it (宮本 あずさ ご住所).
+				starts := [3]int{t.start, -1, -1}
+				ends := [2]int{end, -1}
 				if t.sc == scHan && n.sc != scHan {
 					if p := lastPart(buf, s.offs[t.r0:t.r1]); p > t.start {
-						s.pair = append(append(s.pair[:0], buf[p:t.end]...), buf[n.start:end]...)
-						try(s.pair, p, end)
+						starts[1] = p
+					}
+					if p := kanjiNamePrefixes.prefixLen(buf[t.start:t.end]); p > 0 && t.start+p < t.end && !isNameSep(buf, t.start+p) {
+						starts[2] = t.start + p
+					}
+					for _, o := range s.offs[n.r0+1 : n.r1] {
+						if o < end && isNameSep(buf, o) {
+							ends[1] = o
+							break
+						}
+					}
+				}
+				for _, st := range starts {
+					for _, en := range ends {
+						if st >= 0 && en >= 0 {
+							s.pair = append(append(s.pair[:0], buf[st:t.end]...), buf[n.start:en]...)
+							try(s.pair, st, en)
+						}
 					}
 				}
 			}

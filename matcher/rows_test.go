@@ -65,7 +65,9 @@ func TestNameBounds(t *testing.T) {
 }
 
 // TestKanaGivenNameBounds: a kanji family name with a kana given name is
-// read up to an honorific (松井 ひかりさん), and not when the given name runs
+// read up to an honorific (松井 ひかりさん), after a title stuck to the
+// family name (故松井 ひかり殿), before a word after a space (松井 ひかり
+// ご住所), and not when the given name runs
 // on into the one kanji that ends a longer one (松井 ひかり子, ひかり香): the
 // benign corpus's stranger 松井 ひかり香 with a set record's postal code was
 // reported as 松井 ひかり before.
@@ -86,6 +88,9 @@ func TestKanaGivenNameBounds(t *testing.T) {
 		"松井 ひかり会員 090-0000-1111":    "k1:name+phone",
 		"松井 ひかり東京都港区 090-0000-1111": "k1:name+phone",
 		"松井 ヒカリさん 090-0000-1111":    "k1:name+phone",
+		"故松井 ひかり殿より（〒730-0013）":     "k1:name+postal",
+		"氏名 松井 ひかり ご住所 〒730-0013":   "k1:name+postal",
+		"故松井 ひかり子殿（〒730-0013）":      "",
 	})
 }
 
