@@ -124,7 +124,13 @@ var small struct {
 
 // BenchmarkGrepBaseline runs `grep -F -c -f values` over the same corpus,
 // where values holds every raw field value of the set: the plaintext
-// keyword search leakwatch replaces.
+// keyword search leakwatch replaces. With a large set, most of a grep
+// run is grep compiling its ten patterns a record before it reads a byte;
+// a keyword monitor compiles once and reads for ever, and the matcher's
+// own loading and indexing are not timed either. So the corpus goes to
+// grep's standard input, and the clock starts once grep has taken its
+// first mebibyte, which it reads only when its patterns are compiled: the
+// MB/s is grep's reading of the rest. The compile's time is reported too.
 func BenchmarkGrepBaseline(b *testing.B) {
 	grep, err := exec.LookPath("grep")
 	if err != nil {
@@ -132,7 +138,6 @@ func BenchmarkGrepBaseline(b *testing.B) {
 	}
 	benchSetup(b)
 	values := filepath.Join(bench.dir, "values.txt")
-	corpusFile := filepath.Join(bench.dir, "mixed.txt")
 	if _, err := os.Stat(values); err != nil {
 		var v bytes.Buffer
 		for _, p := range bench.set {
@@ -144,18 +149,41 @@ func BenchmarkGrepBaseline(b *testing.B) {
 		if err := os.WriteFile(values, v.Bytes(), 0o600); err != nil {
 			b.Fatal(err)
 		}
-		if err := os.WriteFile(corpusFile, bench.mixed, 0o600); err != nil {
+	}
+	const first = 1 << 20
+	if len(bench.mixed) < 2*first {
+		b.Fatalf("a corpus of %d bytes is too small to time grep's reading", len(bench.mixed))
+	}
+	b.SetBytes(int64(len(bench.mixed) - first))
+	b.ResetTimer()
+	var compile time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		cmd := exec.Command(grep, "-F", "-c", "-f", values)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		in, err := cmd.StdinPipe()
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	b.SetBytes(int64(len(bench.mixed)))
-	b.ResetTimer()
-	for b.Loop() {
-		out, err := exec.Command(grep, "-F", "-c", "-f", values, corpusFile).Output()
-		if err != nil && len(out) == 0 {
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		// The pipe holds 64 KiB: this returns when grep is reading.
+		if _, err := in.Write(bench.mixed[:first]); err != nil {
 			b.Fatalf("grep: %v", err)
 		}
+		compile += time.Since(start)
+		b.StartTimer()
+		_, werr := in.Write(bench.mixed[first:])
+		in.Close()
+		err = cmd.Wait()
+		if werr != nil || (err != nil && out.Len() == 0) {
+			b.Fatalf("grep: %v %v", werr, err)
+		}
 	}
+	b.ReportMetric(compile.Seconds()/float64(b.N), "compile-s/op")
 }
 
 // corpusMatcherIn is corpusMatcher for benchmarks that outlive one test's
