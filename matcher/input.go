@@ -10,6 +10,7 @@ import (
 	"mime"
 	"path/filepath"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/leakwatch/leakwatch/fingerprints"
@@ -268,13 +269,123 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 }
 
 // percentChar decodes the percent-encoded character at the start of b,
-// UTF-8 or else Shift_JIS (see percentRune and percentSJIS). UTF-8 comes
-// first, but for the lead bytes ED and EE: in Shift_JIS (CP932) they lead
-// the NEC-selected IBM extension, where names' variant kanji are (﨑 is
-// ED 95, so 山﨑紀子 is %8ER%ED%95%8BI%8Eq), and in UTF-8 they lead Hangul
-// syllables from U+D000 and the private use area, which no Japanese
-// record holds. There Shift_JIS wins when it reads a Japanese character.
+// UTF-8 or Shift_JIS (see percentRune and percentSJIS), into rb, and
+// returns its length in bytes, the length of its encoding in b, and
+// whether b ends before it could tell.
+//
+// Where only one of the two reads a character, that one is taken. Both
+// read one where the first byte is E0-EF: the lead of a three-byte UTF-8
+// character, and of a Shift_JIS kanji of JIS level 2 (燿 is E0 A0) or of
+// the NEC-selected IBM extension (﨑 is ED 95). A Shift_JIS kanji whose
+// trail byte is 80-BF, followed by a character whose first byte is too,
+// is three bytes of valid UTF-8: 燿一 (%E0%A0%88%EA) reads as U+0808 and a
+// stray %EA. UTF-8 wins at once when its character is Japanese text
+// (isJapaneseRune, inJapaneseText) and is followed by no escape, or by an
+// ASCII one, or by another UTF-8 character: percent-encoded UTF-8 text.
+// Otherwise the choice looks ahead along the run of escapes, at most
+// runLook characters, decoding each as percentChar1 would: the reading
+// after which fewer escaped bytes from 80 are left undecoded wins. When
+// they leave as many, UTF-8 wins if its character is Japanese text, and
+// Shift_JIS (whose characters always are) if it is not: Samaritan, Hangul
+// from U+D000 or private use, which no Japanese record is written in.
 func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
+	n, w, short = percentRune(rb, b)
+	if w == 0 {
+		if short && !atEOF {
+			return 0, 0, true
+		}
+		return percentSJIS(rb, b)
+	}
+	if rb[0] < 0xE0 || rb[0] > 0xEF {
+		return n, w, false
+	}
+	r, _ := utf8.DecodeRune(rb[:n])
+	japanese := isJapaneseRune(r) || inJapaneseText(r)
+	if japanese {
+		// UTF-8 text, the usual case, at once: after its character,
+		// the run ends, or goes on with an ASCII escape or another
+		// UTF-8 character.
+		c, ok, short := percentByte(b[w:], 0)
+		if short && !atEOF {
+			return 0, 0, true
+		}
+		if !ok || c < 0x80 {
+			return n, w, false
+		}
+		var next [utf8.UTFMax]byte
+		_, nw, short := percentRune(&next, b[w:])
+		if short && !atEOF {
+			return 0, 0, true
+		}
+		if nw > 0 {
+			return n, w, false
+		}
+	}
+	var sj [utf8.UTFMax]byte
+	sn, sw, _ := percentSJIS(&sj, b)
+	if sw == 0 {
+		return n, w, false
+	}
+	uLeft, uShort := runLeft(b[w:], atEOF)
+	sLeft, sShort := runLeft(b[sw:], atEOF)
+	if uShort || sShort {
+		return 0, 0, true
+	}
+	useSJIS := sLeft < uLeft || uLeft == sLeft && !japanese
+	if useSJIS {
+		*rb = sj
+		return sn, sw, false
+	}
+	return n, w, false
+}
+
+// inJapaneseText reports whether r, of no Japanese script, is one of the
+// punctuation marks and symbols Japanese text uses: dashes, quotes, ‥ and
+// …, ‰, ※ (U+2010-U+203B), letterlike symbols, arrows, ①, box drawing,
+// shapes and the radicals (U+2100-U+2FFF: ℃, №, →, ─, ■, ★, ⽇ from a
+// PDF), and enclosed and compatibility CJK (U+3100-U+33FF: ㈱, ㍉, ㍻).
+func inJapaneseText(r rune) bool {
+	return r >= 0x2010 && r <= 0x203B || r >= 0x2100 && r <= 0x2FFF || r >= 0x3100 && r <= 0x33FF
+}
+
+// runLook is how many characters and escapes percentChar reads ahead.
+const runLook = 8
+
+// runLeft returns how many escaped bytes from 80 the run of escapes at the
+// start of b leaves undecoded, read as percentChar1 reads them,
+// up to the first byte that is no escape or for runLook characters and
+// escapes; short reports that b ends before it could tell.
+func runLeft(b []byte, atEOF bool) (left int, short bool) {
+	var rb [utf8.UTFMax]byte
+	for range runLook {
+		c, ok, short := percentByte(b, 0)
+		switch {
+		case short:
+			return left, !atEOF // at the end, the run ends
+		case !ok:
+			return left, false
+		case c < 0x80:
+			// %40 or %5B may be a Shift_JIS trail byte, or an @ or [
+			// after a UTF-8 character: it tells neither.
+			b = b[3:]
+			continue
+		}
+		_, w, short := percentChar1(&rb, b, atEOF)
+		if short && !atEOF {
+			return 0, true
+		}
+		if w == 0 {
+			left, w = left+1, 3
+		}
+		b = b[w:]
+	}
+	return left, false
+}
+
+// percentChar1 is percentChar without its look ahead: UTF-8 first, but
+// for the lead bytes ED and EE, whose UTF-8 is Hangul from U+D000 or
+// private use, where Shift_JIS wins when it reads a character.
+func percentChar1(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
 	n, w, short = percentRune(rb, b)
 	if w > 0 && (rb[0] == 0xED || rb[0] == 0xEE) {
 		var sj [utf8.UTFMax]byte
@@ -358,18 +469,35 @@ func percentSJIS(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
 	if !(trail >= 0x40 && trail <= 0x7E || trail >= 0x80 && trail <= 0xFC) {
 		return 0, 0, false
 	}
-	// Rare enough (a lead byte that starts no UTF-8) to decode through
-	// x/text, with its allocations.
-	u, err := japanese.ShiftJIS.NewDecoder().Bytes([]byte{lead, trail})
-	r, size := utf8.DecodeRune(u)
-	if err != nil || size != len(u) {
-		return 0, 0, false
-	}
-	if !isJapaneseRune(r) {
+	r := rune(sjisJapanese()[lead-0x80][trail])
+	if r == 0 {
 		return 0, 0, false
 	}
 	return utf8.EncodeRune(rb[:], r), w, false
 }
+
+// sjisJapanese maps the two bytes of a Shift_JIS (CP932) character, the
+// lead byte less 80, to the character where it is Japanese text
+// (isJapaneseRune), and to 0 elsewhere: x/text's decoder, once, for
+// percentSJIS, which every percent-encoded kanji of UTF-8 may call too
+// (E5 B1 of 山 is also a Shift_JIS kanji).
+var sjisJapanese = sync.OnceValue(func() *[0x80][0x100]uint16 {
+	var t [0x80][0x100]uint16
+	dec := japanese.ShiftJIS.NewDecoder()
+	for lead := 0x80; lead <= 0xFF; lead++ {
+		if !isSJISLead(byte(lead)) {
+			continue
+		}
+		for trail := 0x40; trail <= 0xFC; trail++ {
+			u, err := dec.Bytes([]byte{byte(lead), byte(trail)})
+			r, size := utf8.DecodeRune(u)
+			if err == nil && size == len(u) && isJapaneseRune(r) {
+				t[lead-0x80][trail] = uint16(r) // all in the BMP
+			}
+		}
+	}
+	return &t
+})
 
 // percentByte returns the byte that b encodes at i as %XX, and whether it
 // does; short reports that b ends before it could tell.
