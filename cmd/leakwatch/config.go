@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -148,9 +147,9 @@ func checkListen(addr string, public bool) error {
 // loadDaemonConfig reads and validates a config file; every error names the
 // file and, where it can, the field.
 func loadDaemonConfig(path string) (*daemonConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path, "config", maxConfigFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading config: %w", err)
+		return nil, err
 	}
 	return parseDaemonConfig(path, data)
 }

@@ -111,9 +111,9 @@ func loadTokens(path string) (*tokenSet, error) {
 	if err := checkSecretMode(path, "tokens file"); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path, "tokens file", maxTokensFile)
 	if err != nil {
-		return nil, fmt.Errorf("reading tokens file: %w", err)
+		return nil, err
 	}
 	ts, err := parseTokens(path, data)
 	if err != nil {
@@ -217,8 +217,8 @@ func addToken(path, owner, sets string, perDay int64) (string, error) {
 		if err := checkSecretMode(path, "tokens file"); err != nil {
 			return "", err
 		}
-		if existing, err = os.ReadFile(path); err != nil {
-			return "", fmt.Errorf("reading tokens file: %w", err)
+		if existing, err = readConfigFile(path, "tokens file", maxTokensFile); err != nil {
+			return "", err
 		}
 		if len(existing) > 0 && existing[len(existing)-1] != '\n' {
 			add = append(add, '\n')
@@ -260,9 +260,9 @@ func readTokenFile(path string) (string, error) {
 	if err := checkSecretMode(path, "token file"); err != nil {
 		return "", err
 	}
-	data, err := os.ReadFile(path)
+	data, err := readConfigFile(path, "token file", maxConfigFile)
 	if err != nil {
-		return "", fmt.Errorf("reading token file: %w", err)
+		return "", err
 	}
 	for _, l := range strings.Split(string(data), "\n") {
 		l = strings.TrimSpace(l)
