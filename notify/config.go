@@ -150,11 +150,14 @@ type Policy struct {
 	RateLimit int `yaml:"rate_limit"`
 }
 
+// maxConfigFile bounds a configuration file LoadConfig reads.
+const maxConfigFile = 1 << 20
+
 // LoadConfig reads a YAML configuration file holding the notify section
-// at its top level. Unknown fields are an error. It does not validate:
+// at its top level, a regular file of at most 1 MiB. Unknown fields are an error. It does not validate:
 // call Validate.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, false, maxConfigFile)
 	if err != nil {
 		return Config{}, fmt.Errorf("read notify config: %w", err)
 	}

@@ -155,7 +155,7 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 // LoadOperatorPublicKey reads and checks a public key file; the result is
 // what Seal takes.
 func LoadOperatorPublicKey(path string) ([]byte, error) {
-	data, err := readKeyFile(path, false)
+	data, err := readBounded(path, false, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load operator public key: %w", err)
 	}
@@ -168,7 +168,7 @@ func LoadOperatorPublicKey(path string) ([]byte, error) {
 // LoadOperatorIdentity reads a private key file; the result is what Open
 // takes. The file is refused if group or others may access it.
 func LoadOperatorIdentity(path string) ([]byte, error) {
-	data, err := readKeyFile(path, true)
+	data, err := readBounded(path, true, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load operator identity: %w", err)
 	}
@@ -182,11 +182,16 @@ func LoadOperatorIdentity(path string) ([]byte, error) {
 // few KiB.
 const maxKeyFile = 64 << 10
 
-// readKeyFile reads a key file of at most maxKeyFile bytes. Anything but a
-// regular file is refused before it is opened, so that a key path naming
+// maxCAFile bounds smtp.ca_file: a bundle of every public root takes
+// about 220 KiB.
+const maxCAFile = 4 << 20
+
+// readBounded reads a file the operator names (a key, smtp.ca_file, a
+// config) of at most limit bytes. Anything
+// but a regular file is refused before it is opened, so that a path naming
 // /dev/zero or a FIFO fails at once instead of reading forever or blocking
 // in the open; a private key must also be closed to group and others.
-func readKeyFile(path string, private bool) ([]byte, error) {
+func readBounded(path string, private bool, limit int) ([]byte, error) {
 	check := func(fi fs.FileInfo) error {
 		if private {
 			return privateMode(path, fi)
@@ -218,12 +223,12 @@ func readKeyFile(path string, private bool) ([]byte, error) {
 	if err := check(fi); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, maxKeyFile+1))
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > maxKeyFile {
-		return nil, fmt.Errorf("%s is larger than %d KiB: no key file", path, maxKeyFile>>10)
+	if len(data) > limit {
+		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
 	}
 	return data, nil
 }

@@ -172,10 +172,10 @@ func TestOperatorKeyFiles(t *testing.T) {
 	}
 }
 
-// TestKeyFilesNotRegularOrHuge: a key path naming a device, a FIFO or a
-// directory is refused before it is opened (a FIFO would block the open,
-// /dev/zero never end), and a regular file larger than any key is refused
-// after maxKeyFile bytes; the errors name the path. Each load runs under a
+// TestKeyFilesNotRegularOrHuge: a key, smtp.ca_file or notify config path
+// naming a device, a FIFO or a directory is refused before it is opened (a
+// FIFO would block the open, /dev/zero never end), and a regular file of
+// 5 MiB is refused after the loader's limit; the errors name the path. Each load runs under a
 // deadline, so a regression fails the test instead of hanging it.
 func TestKeyFilesNotRegularOrHuge(t *testing.T) {
 	dir := t.TempDir()
@@ -184,16 +184,24 @@ func TestKeyFilesNotRegularOrHuge(t *testing.T) {
 		t.Fatal(err)
 	}
 	huge := filepath.Join(dir, "huge.pub")
-	if err := os.WriteFile(huge, bytes.Repeat([]byte("A"), 4<<20), 0o600); err != nil {
+	if err := os.WriteFile(huge, bytes.Repeat([]byte("A"), 5<<20), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ path, want string }{
 		{"/dev/zero", "/dev/zero is not a regular file"},
 		{fifo, fifo + " is not a regular file"},
 		{dir, dir + " is not a regular file"},
-		{huge, huge + " is larger than 64 KiB"},
+		{huge, huge + " is larger than"},
 	} {
-		for _, load := range []func(string) ([]byte, error){LoadOperatorPublicKey, LoadOperatorIdentity} {
+		caFile := func(path string) ([]byte, error) {
+			_, err := NewMailer(SMTPConfig{Host: "127.0.0.1", From: "leakwatch@example.jp", TLS: TLSStartTLS, CAFile: path}, nil)
+			return nil, err
+		}
+		config := func(path string) ([]byte, error) {
+			_, err := LoadConfig(path)
+			return nil, err
+		}
+		for _, load := range []func(string) ([]byte, error){LoadOperatorPublicKey, LoadOperatorIdentity, caFile, config} {
 			done := make(chan error, 1)
 			go func() {
 				_, err := load(c.path)

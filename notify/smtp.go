@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/mail"
 	"net/textproto"
-	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -97,7 +96,7 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		pemData, err := os.ReadFile(cfg.CAFile)
+		pemData, err := readBounded(cfg.CAFile, false, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("smtp.ca_file: %w", err)
 		}
