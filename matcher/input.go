@@ -138,7 +138,7 @@ func textOf(in Input) (io.Reader, func() error, error) {
 			text = transform.NewReader(br, enc.NewDecoder())
 		}
 	}
-	text = transform.NewReader(text, percentUTF8{})
+	text = transform.NewReader(text, &percentUTF8{})
 	switch mt {
 	case MediaHTML:
 		return pipe(func(w *bufio.Writer) error { return htmlText(w, text) })
@@ -216,30 +216,44 @@ func (f fastUTF8) Transform(dst, src []byte, atEOF bool) (int, int, error) {
 //
 // Older Japanese web applications encode their forms in Shift_JIS, and
 // their URL encoders leave a trail byte that is a letter as it is: 山田 is
-// %8ER%93c. Where no UTF-8 character is encoded, a Shift_JIS lead byte
-// (%81-%9F, %E0-%EF, %FA-%FC) with a trail byte (encoded, or a letter or _ as it
-// is) is decoded too, when it is a character of Japanese text (kana,
-// kanji, full-width forms and CJK punctuation). Other bytes that are not
-// UTF-8 may decode so (Latin-1 caf%E9s reads as caf and a kanji): a
-// character found where there was none of that script, which no field
-// of a set is made of alone.
-type percentUTF8 struct{ transform.NopResetter }
+// %8ER%93c. Others encode them in EUC-JP: 山田 is %BB%B3%C5%C4. A
+// Shift_JIS lead byte (%81-%9F, %E0-%EF, %FA-%FC) with a trail byte
+// (encoded, or a letter or _ as it is), and two escaped bytes of EUC-JP's
+// JIS X 0208 (%A1-%FE), are decoded too, when they are a character of
+// Japanese text (kana, kanji, full-width forms and CJK punctuation); where
+// the encodings disagree, percentChar decides, along the run of escapes.
+// Other bytes that are not UTF-8 may decode so (Latin-1 caf%E9s reads as
+// caf and a kanji): a character found where there was none of that
+// script, which no field of a set is made of alone.
+type percentUTF8 struct {
+	// prev is the encoding of the last character decoded, when the run
+	// of escapes it is in goes on: the next escape follows it at once
+	// (or after a form's space).
+	prev pctEncoding
+}
 
-func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+// Reset forgets the last character.
+func (p *percentUTF8) Reset() { *p = percentUTF8{} }
+
+func (p *percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
 	for nSrc < len(src) {
 		k := bytes.IndexByte(src[nSrc:], '%')
 		if k < 0 {
 			k = len(src) - nSrc
 		}
 		if n := copy(dst[nDst:], src[nSrc:nSrc+k]); n < k {
+			p.prev = encNone
 			return nDst + n, nSrc + n, transform.ErrShortDst
+		}
+		if k > 0 {
+			p.prev = encNone
 		}
 		nDst, nSrc = nDst+k, nSrc+k
 		if nSrc == len(src) {
 			break
 		}
 		var rb [utf8.UTFMax + 1]byte
-		rn, w, short := percentChar((*[utf8.UTFMax]byte)(rb[:]), src[nSrc:], atEOF)
+		rn, w, enc, short := percentChar((*[utf8.UTFMax]byte)(rb[:]), src[nSrc:], atEOF, p.prev)
 		if short && !atEOF {
 			return nDst, nSrc, transform.ErrShortSrc
 		}
@@ -251,7 +265,7 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 			// 山田+太郎, 山田%20太郎: a form's space between two
 			// encoded characters is a space.
 			var next [utf8.UTFMax]byte
-			_, nw, nshort := percentChar(&next, src[nSrc+w+sw:], atEOF)
+			_, nw, _, nshort := percentChar(&next, src[nSrc+w+sw:], atEOF, enc)
 			if nshort && !atEOF {
 				return nDst, nSrc, transform.ErrShortSrc
 			}
@@ -264,79 +278,140 @@ func (percentUTF8) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err e
 		}
 		nDst += copy(dst[nDst:], rb[:rn])
 		nSrc += w
+		p.prev = enc
 	}
 	return nDst, nSrc, nil
 }
 
 // percentChar decodes the percent-encoded character at the start of b,
-// UTF-8 or Shift_JIS (see percentRune and percentSJIS), into rb, and
-// returns its length in bytes, the length of its encoding in b, and
-// whether b ends before it could tell.
+// UTF-8, Shift_JIS or EUC-JP (percentRune, percentSJIS, percentEUC), into
+// rb, and returns its length in bytes, the length of its encoding in b,
+// and whether b ends before it could tell.
 //
-// Where only one of the two reads a character, that one is taken. Both
-// read one where the first byte is E0-EF: the lead of a three-byte UTF-8
-// character, and of a Shift_JIS kanji of JIS level 2 (燿 is E0 A0) or of
-// the NEC-selected IBM extension (﨑 is ED 95). A Shift_JIS kanji whose
-// trail byte is 80-BF, followed by a character whose first byte is too,
-// is three bytes of valid UTF-8: 燿一 (%E0%A0%88%EA) reads as U+0808 and a
-// stray %EA. UTF-8 wins at once when its character is Japanese text
-// (isJapaneseRune, inJapaneseText) and is followed by no escape, or by an
-// ASCII one, or by another UTF-8 character: percent-encoded UTF-8 text.
-// Otherwise the choice looks ahead along the run of escapes, at most
-// runLook characters, decoding each as percentChar1 would: the reading
-// after which fewer escaped bytes from 80 are left undecoded wins. When
-// they leave as many, UTF-8 wins if its character is Japanese text, and
-// Shift_JIS (whose characters always are) if it is not: Samaritan, Hangul
-// from U+D000 or private use, which no Japanese record is written in.
-func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
-	n, w, short = percentRune(rb, b)
-	if w == 0 {
+// Where only one encoding reads a character, that one is taken. Several
+// may: a Shift_JIS kanji of JIS level 2 (燿 is E0 A0) or of the NEC-selected
+// IBM extension (﨑 is ED 95) whose trail byte is 80-BF, before a
+// character whose first byte is too, is three bytes of valid UTF-8 (燿一,
+// %E0%A0%88%EA, reads as U+0808 and a stray %EA), and the two bytes of
+// an EUC-JP kanji are often a Shift_JIS one, or two bytes of UTF-8. So:
+//
+//   - UTF-8 wins at once when its character is Japanese text
+//     (isJapaneseRune, inJapaneseText) and is followed by no escape, an
+//     ASCII one or another UTF-8 character: percent-encoded UTF-8 text,
+//     the usual case.
+//   - Otherwise each encoding that reads a character here reads on along
+//     the run of escapes, at most runLook characters and escapes, and the
+//     one that leaves the fewest escaped bytes from 80 undecoded wins: one
+//     text is in one encoding.
+//   - When they leave as many, the first of: the encoding of the last
+//     character, if the run goes on from it (prev); UTF-8 if its
+//     character is Japanese text or a letter of Europe (isLetterOfEurope);
+//     Shift_JIS; EUC-JP; UTF-8.
+//
+// The fast way for UTF-8 is taken only where prev is UTF-8 or none. The
+// encoding used is returned.
+func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool, prev pctEncoding) (n, w int, enc pctEncoding, short bool) {
+	var r [numEncodings]reading
+	found, one := 0, encNone
+	for e := encUTF8; e < numEncodings; e++ {
+		r[e].n, r[e].w, short = decodeAs(e, &r[e].rb, b)
 		if short && !atEOF {
-			return 0, 0, true
+			return 0, 0, encNone, true
 		}
+		if r[e].w > 0 {
+			found, one = found+1, e
+		}
+	}
+	switch found {
+	case 0:
+		return 0, 0, encNone, false
+	case 1:
+		*rb = r[one].rb
+		return r[one].n, r[one].w, one, false
+	}
+	u := &r[encUTF8]
+	favoured := false
+	if u.w > 0 {
+		ur, _ := utf8.DecodeRune(u.rb[:u.n])
+		favoured = isLetterOfEurope(ur) || isJapaneseRune(ur) || inJapaneseText(ur)
+		if favoured && !isLetterOfEurope(ur) && (prev == encNone || prev == encUTF8) {
+			c, ok, short := percentByte(b[u.w:], 0)
+			if short && !atEOF {
+				return 0, 0, encNone, true
+			}
+			next := !ok || c < 0x80
+			if !next {
+				var nb [utf8.UTFMax]byte
+				_, nw, short := percentRune(&nb, b[u.w:])
+				if short && !atEOF {
+					return 0, 0, encNone, true
+				}
+				next = nw > 0
+			}
+			if next {
+				*rb = u.rb
+				return u.n, u.w, encUTF8, false
+			}
+		}
+	}
+	order := [...]pctEncoding{encSJIS, encEUC, encUTF8, encNone}
+	if favoured {
+		order = [...]pctEncoding{encUTF8, encSJIS, encEUC, encNone}
+	}
+	if prev != encNone {
+		// The run's last character's encoding first.
+		i := 0
+		for order[i] != prev {
+			i++
+		}
+		copy(order[1:i+1], order[:i])
+		order[0] = prev
+	}
+	best, bestLeft := encNone, -1
+	for _, e := range order[:3] {
+		if r[e].w == 0 {
+			continue
+		}
+		left, short := runLeft(e, b[r[e].w:], atEOF)
+		if short {
+			return 0, 0, encNone, true
+		}
+		if bestLeft == -1 || left < bestLeft {
+			best, bestLeft = e, left
+		}
+	}
+	*rb = r[best].rb
+	return r[best].n, r[best].w, best, false
+}
+
+// An encoding of percent-encoded text: see percentChar.
+type pctEncoding int
+
+const (
+	encNone pctEncoding = iota // no character, or not in the same run
+	encUTF8
+	encSJIS
+	encEUC
+	numEncodings
+)
+
+// reading is one encoding's reading of the character at a position, for
+// percentChar.
+type reading struct {
+	rb   [utf8.UTFMax]byte
+	n, w int
+}
+
+// decodeAs decodes the character percent-encoded at the start of b in
+// encoding e, as percentRune, percentSJIS or percentEUC.
+func decodeAs(e pctEncoding, rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
+	switch e {
+	case encUTF8:
+		return percentRune(rb, b)
+	case encSJIS:
 		return percentSJIS(rb, b)
 	}
-	if rb[0] < 0xE0 || rb[0] > 0xEF {
-		return n, w, false
-	}
-	r, _ := utf8.DecodeRune(rb[:n])
-	japanese := isJapaneseRune(r) || inJapaneseText(r)
-	if japanese {
-		// UTF-8 text, the usual case, at once: after its character,
-		// the run ends, or goes on with an ASCII escape or another
-		// UTF-8 character.
-		c, ok, short := percentByte(b[w:], 0)
-		if short && !atEOF {
-			return 0, 0, true
-		}
-		if !ok || c < 0x80 {
-			return n, w, false
-		}
-		var next [utf8.UTFMax]byte
-		_, nw, short := percentRune(&next, b[w:])
-		if short && !atEOF {
-			return 0, 0, true
-		}
-		if nw > 0 {
-			return n, w, false
-		}
-	}
-	var sj [utf8.UTFMax]byte
-	sn, sw, _ := percentSJIS(&sj, b)
-	if sw == 0 {
-		return n, w, false
-	}
-	uLeft, uShort := runLeft(b[w:], atEOF)
-	sLeft, sShort := runLeft(b[sw:], atEOF)
-	if uShort || sShort {
-		return 0, 0, true
-	}
-	useSJIS := sLeft < uLeft || uLeft == sLeft && !japanese
-	if useSJIS {
-		*rb = sj
-		return sn, sw, false
-	}
-	return n, w, false
+	return percentEUC(rb, b)
 }
 
 // inJapaneseText reports whether r, of no Japanese script, is one of the
@@ -348,14 +423,29 @@ func inJapaneseText(r rune) bool {
 	return r >= 0x2010 && r <= 0x203B || r >= 0x2100 && r <= 0x2FFF || r >= 0x3100 && r <= 0x33FF
 }
 
+// isLetterOfEurope reports whether r is a Latin letter of Latin-1 or
+// Latin Extended (é, ü, ł), a Greek or Cyrillic one, or a sign of Latin-1
+// that JIS X 0208 has too (§ ¨ ° ± ´ ¶ × ÷): letters of names, and signs
+// of Japanese text, which two escapes of UTF-8 may be (José is %C3%A9 in
+// UTF-8, a kanji in EUC-JP).
+func isLetterOfEurope(r rune) bool {
+	switch r {
+	case '§', '¨', '°', '±', '´', '¶', '×', '÷':
+		return true
+	}
+	return r >= 0xC0 && r <= 0x24F || r >= 0x370 && r <= 0x4FF
+}
+
 // runLook is how many characters and escapes percentChar reads ahead.
 const runLook = 8
 
 // runLeft returns how many escaped bytes from 80 the run of escapes at the
-// start of b leaves undecoded, read as percentChar1 reads them,
-// up to the first byte that is no escape or for runLook characters and
-// escapes; short reports that b ends before it could tell.
-func runLeft(b []byte, atEOF bool) (left int, short bool) {
+// start of b leaves undecoded, read in encoding e, up to the first byte
+// that is no escape or for runLook characters and escapes (an ASCII
+// escape, %40 or %5B, may be a Shift_JIS trail byte or an @ or [ after a
+// UTF-8 character: it counts for neither); short reports that b ends
+// before it could tell.
+func runLeft(e pctEncoding, b []byte, atEOF bool) (left int, short bool) {
 	var rb [utf8.UTFMax]byte
 	for range runLook {
 		c, ok, short := percentByte(b, 0)
@@ -365,12 +455,10 @@ func runLeft(b []byte, atEOF bool) (left int, short bool) {
 		case !ok:
 			return left, false
 		case c < 0x80:
-			// %40 or %5B may be a Shift_JIS trail byte, or an @ or [
-			// after a UTF-8 character: it tells neither.
 			b = b[3:]
 			continue
 		}
-		_, w, short := percentChar1(&rb, b, atEOF)
+		_, w, short := decodeAs(e, &rb, b)
 		if short && !atEOF {
 			return 0, true
 		}
@@ -380,24 +468,6 @@ func runLeft(b []byte, atEOF bool) (left int, short bool) {
 		b = b[w:]
 	}
 	return left, false
-}
-
-// percentChar1 is percentChar without its look ahead: UTF-8 first, but
-// for the lead bytes ED and EE, whose UTF-8 is Hangul from U+D000 or
-// private use, where Shift_JIS wins when it reads a character.
-func percentChar1(rb *[utf8.UTFMax]byte, b []byte, atEOF bool) (n, w int, short bool) {
-	n, w, short = percentRune(rb, b)
-	if w > 0 && (rb[0] == 0xED || rb[0] == 0xEE) {
-		var sj [utf8.UTFMax]byte
-		if sn, sw, _ := percentSJIS(&sj, b); sw > 0 {
-			*rb = sj
-			return sn, sw, false
-		}
-	}
-	if w == 0 && (!short || atEOF) {
-		n, w, short = percentSJIS(rb, b)
-	}
-	return n, w, short
 }
 
 // formSpace returns the length of the space of a form's encoding at the
@@ -493,6 +563,44 @@ var sjisJapanese = sync.OnceValue(func() *[0x80][0x100]uint16 {
 			r, size := utf8.DecodeRune(u)
 			if err == nil && size == len(u) && isJapaneseRune(r) {
 				t[lead-0x80][trail] = uint16(r) // all in the BMP
+			}
+		}
+	}
+	return &t
+})
+
+// percentEUC decodes the percent-encoded EUC-JP character at the start of
+// b (%C5%EC%B5%FE is 東京), as percentSJIS does Shift_JIS: two escaped
+// bytes of JIS X 0208 (A1-FE each) that make a character of Japanese
+// text. Half-width kana (8E) and JIS X 0212 (8F) are not read.
+func percentEUC(rb *[utf8.UTFMax]byte, b []byte) (n, w int, short bool) {
+	lead, ok, short := percentByte(b, 0)
+	if !ok || lead < 0xA1 || lead == 0xFF {
+		return 0, 0, short
+	}
+	trail, ok, short := percentByte(b, 3)
+	if !ok || trail < 0xA1 || trail == 0xFF {
+		return 0, 0, short
+	}
+	r := rune(eucJapanese()[lead-0xA1][trail-0xA1])
+	if r == 0 {
+		return 0, 0, false
+	}
+	return utf8.EncodeRune(rb[:], r), 6, false
+}
+
+// eucJapanese maps the two bytes of an EUC-JP character of JIS X 0208,
+// each less A1, to the character where it is Japanese text
+// (isJapaneseRune), and to 0 elsewhere: x/text's decoder, once.
+var eucJapanese = sync.OnceValue(func() *[0x5E][0x5E]uint16 {
+	var t [0x5E][0x5E]uint16
+	dec := japanese.EUCJP.NewDecoder()
+	for lead := 0xA1; lead <= 0xFE; lead++ {
+		for trail := 0xA1; trail <= 0xFE; trail++ {
+			u, err := dec.Bytes([]byte{byte(lead), byte(trail)})
+			r, size := utf8.DecodeRune(u)
+			if err == nil && size == len(u) && isJapaneseRune(r) {
+				t[lead-0xA1][trail-0xA1] = uint16(r)
 			}
 		}
 	}

@@ -62,6 +62,9 @@ func TestPercentUTF8(t *testing.T) {
 		// Shift_JIS: 山田 as old Japanese sites encode it, あ, a full-width
 		// space, Latin-1 é, leads without a trail, trails alone.
 		"%8ER%93c", "%8E", "R", "_", "|", "%93", "%82%A0", "%81%40", "%E9", "%9F", "%E0", "%EF%BC", "%8", "%8E%9", "%FC%FC", "%A0", "%ED%95", "%FA%B1", "%FB%FC", "%F0%40",
+		// EUC-JP: 東京, あ, 山, a lead alone; level-2 kanji of Shift_JIS
+		// that are UTF-8 too.
+		"%C5%EC%B5%FE", "%A4%A2", "%BB%B3", "%C5", "%E0%A0", "%88%EA", "%E0%A0%8Eq",
 		// A form's spaces.
 		"+", "%20", "%2", "++"}
 	for i := 0; i < 20_000; i++ {
@@ -70,7 +73,7 @@ func TestPercentUTF8(t *testing.T) {
 			b = append(b, pieces[r.IntN(len(pieces))]...)
 		}
 		want := percentReference(b)
-		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), percentUTF8{}))
+		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), &percentUTF8{}))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%q: read %q (%v), want %q", b, got, err, want)
 		}
@@ -80,8 +83,9 @@ func TestPercentUTF8(t *testing.T) {
 		// Small output buffers, the whole input at once.
 		dst := make([]byte, utf8.UTFMax+1+r.IntN(8)) // the longest unit: a character and a space
 		got = got[:0]
+		pt := &percentUTF8{}
 		for src := b; ; {
-			nDst, nSrc, err := percentUTF8{}.Transform(dst, src, true)
+			nDst, nSrc, err := pt.Transform(dst, src, true)
 			got, src = append(got, dst[:nDst]...), src[nSrc:]
 			if err == nil {
 				break
@@ -94,50 +98,58 @@ func TestPercentUTF8(t *testing.T) {
 			t.Fatalf("%q, dst %d: %q, want %q", b, len(dst), got, want)
 		}
 	}
-	if got, _ := io.ReadAll(transform.NewReader(strings.NewReader("name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090"), percentUTF8{})); string(got) != "name=山田太郎&tel=090" {
+	if got, _ := io.ReadAll(transform.NewReader(strings.NewReader("name=%E5%B1%B1%E7%94%B0%E5%A4%AA%E9%83%8E&tel=090"), &percentUTF8{})); string(got) != "name=山田太郎&tel=090" {
 		t.Errorf("query string: %q", got)
 	}
 	for in, want := range map[string]string{
-		"name=%8ER%93c%91%BE%98Y&tel=090":              "name=山田太郎&tel=090",
-		"addr=%93%8C%8B%9E%93s%90%E7%91%E3%93c%8B%E6":  "addr=東京都千代田区",
-		"q=%82%E2%82%DC%82%BE":                         "q=やまだ",
-		"a=%8E|b":                                      "a=%8E|b", // no delimiter is taken as a trail byte
-		"caf%E9":                                       "caf%E9",
-		"name=%8D%95%E0V+%96%BE%94%FC&a=1+2":           "name=黒澤 明美&a=1+2",
-		"name=%E9%BB%92%E6%BE%A4%20%E6%98%8E%E7%BE%8E": "name=黒澤 明美",
-		"q=%E5%B1%B1+x":                                "q=山+x",
-		"name=%8ER%ED%95+%8E%B5%8AC":                   "name=山﨑 七海", // NEC-selected IBM extension
-		"name=%8ER%ED%95%8BI%8Eq":                      "name=山﨑紀子",  // ED 95 8B would be UTF-8 of 핋
-		"name=%EA%B8%80%EC%94%A8":                      "name=글씨",    // Hangul before U+D000 stays UTF-8
-		"name=%FB%FC%8B%B4":                            "name=髙橋",    // IBM extension
-		"x=%F0%40":                                     "x=%F0%40",   // the user-defined area
+		"name=%8ER%93c%91%BE%98Y&tel=090":                 "name=山田太郎&tel=090",
+		"addr=%93%8C%8B%9E%93s%90%E7%91%E3%93c%8B%E6":     "addr=東京都千代田区",
+		"q=%82%E2%82%DC%82%BE":                            "q=やまだ",
+		"a=%8E|b":                                         "a=%8E|b", // no delimiter is taken as a trail byte
+		"caf%E9":                                          "caf%E9",
+		"name=%8D%95%E0V+%96%BE%94%FC&a=1+2":              "name=黒澤 明美&a=1+2",
+		"name=%E9%BB%92%E6%BE%A4%20%E6%98%8E%E7%BE%8E":    "name=黒澤 明美",
+		"q=%E5%B1%B1+x":                                   "q=山+x",
+		"name=%8ER%ED%95+%8E%B5%8AC":                      "name=山﨑 七海",        // NEC-selected IBM extension
+		"name=%8ER%ED%95%8BI%8Eq":                         "name=山﨑紀子",         // ED 95 8B would be UTF-8 of 핋
+		"name=%EA%B8%80%EC%94%A8":                         "name=글씨",           // Hangul before U+D000 stays UTF-8
+		"name=%FB%FC%8B%B4":                               "name=髙橋",           // IBM extension
+		"x=%F0%40":                                        "x=%F0%40",          // the user-defined area
+		"name=%BB%B3%C5%C4%C2%C0%CF%BA&tel=090":           "name=山田太郎&tel=090", // EUC-JP
+		"addr=%C5%EC%B5%FE%C5%D4%C0%E9%C2%E5%C5%C4%B6%E8": "addr=東京都千代田区",
+		"q=%A4%E4%A4%DE%A4%C0":                            "q=やまだ",
+		"name=Jos%C3%A9":                                  "name=José", // UTF-8, not an EUC-JP kanji
 	} {
-		if got, _ := io.ReadAll(transform.NewReader(strings.NewReader(in), percentUTF8{})); string(got) != want {
+		if got, _ := io.ReadAll(transform.NewReader(strings.NewReader(in), &percentUTF8{})); string(got) != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
 		}
 	}
 }
 
 // percentReference decodes b position by position: a complete, valid
-// multi-byte UTF-8 character of %XX escapes; else a Shift_JIS character of
+// multi-byte UTF-8 character of %XX escapes, a Shift_JIS character of
 // Japanese text (CJK punctuation, kana, kanji, full-width forms) whose
 // lead byte is an escape and whose trail byte is one too, or an ASCII
-// letter or _ as it is; else the byte as it is. A + or %20 between two
-// decoded characters is a space.
+// letter or _ as it is, or an EUC-JP one of two escapes, chosen by
+// refPercentChar; else the byte as it is. A + or %20 between two decoded
+// characters is a space.
 func percentReference(b []byte) []byte {
 	var out []byte
+	prev := -1 // the encoding of the character just before, if any
 	for i := 0; i < len(b); {
-		r, w := refPercentChar(b[i:])
+		r, w, e := refPercentChar(b[i:], prev)
 		if w == 0 {
 			out = append(out, b[i])
 			i++
+			prev = -1
 			continue
 		}
 		out = utf8.AppendRune(out, r)
 		i += w
+		prev = e
 		for _, sp := range []string{"+", "%20"} {
 			if bytes.HasPrefix(b[i:], []byte(sp)) {
-				if _, nw := refPercentChar(b[i+len(sp):]); nw > 0 {
+				if _, nw, _ := refPercentChar(b[i+len(sp):], e); nw > 0 {
 					out = append(out, ' ')
 					i += len(sp)
 				}
@@ -149,44 +161,80 @@ func percentReference(b []byte) []byte {
 }
 
 // refPercentChar decodes the character percent-encoded at the start of b
-// for percentReference, and the length of its encoding (0 if none). Where
-// UTF-8 and Shift_JIS both read one: UTF-8 if its character is Japanese
-// text and what follows is no escape, an ASCII one or UTF-8; else the
-// reading after which the next 8 characters and escapes leave fewer bytes
-// from 80 undecoded; if they leave as many, UTF-8, unless its character
-// is of no script or symbol of Japanese text.
-func refPercentChar(b []byte) (rune, int) {
-	ur, uw := refUTF8(b)
-	sr, sw := refSJIS(b, refRaw(b))
-	switch {
-	case uw == 0:
-		return sr, sw
-	case sw == 0:
-		return ur, uw
+// for percentReference, and the length of its encoding (0 if none): UTF-8,
+// Shift_JIS or EUC-JP. Where several read one: UTF-8 if its character is
+// Japanese text and what follows is no escape, an ASCII one or UTF-8;
+// else the encoding that, reading on, leaves the fewest bytes from 80
+// undecoded in the next 8 characters and escapes, and of those the first
+// of: prev's encoding, that of the character just before (-1 if none);
+// UTF-8 (if its character is Japanese text, a Latin letter of Latin-1 or
+// Latin Extended, a Greek or Cyrillic one, or one of § ¨ ° ± ´ ¶ × ÷);
+// Shift_JIS; EUC-JP; UTF-8. The first way is not taken after a character
+// of another encoding than UTF-8. It returns the encoding too.
+func refPercentChar(b []byte, prev int) (rune, int, int) {
+	var rs [3]rune
+	var ws [3]int
+	for e := range 3 {
+		rs[e], ws[e] = refDecode(e, b)
 	}
-	japanese := unicode.In(ur, unicode.Han, unicode.Hiragana, unicode.Katakana) || ur >= 0x3000 && ur <= 0x303F || ur >= 0xFF01 && ur <= 0xFF9F ||
-		ur >= 0x2010 && ur <= 0x203B || ur >= 0x2100 && ur <= 0x2FFF || ur >= 0x3100 && ur <= 0x33FF
-	if next := refRaw(b[uw:]); japanese && (len(next) == 0 || next[0] < 0x80) {
-		return ur, uw
+	if ws[0]+ws[1]+ws[2] == 0 {
+		return 0, 0, -1
 	}
-	if _, nw := refUTF8(b[uw:]); japanese && nw > 0 {
-		return ur, uw
-	}
-	if ul, sl := refLeft(b[uw:]), refLeft(b[sw:]); ul != sl {
-		if sl < ul {
-			return sr, sw
+	ur := rs[0]
+	favoured := ws[0] > 0 && (ur >= 0xC0 && ur <= 0x24F || ur >= 0x370 && ur <= 0x4FF || strings.ContainsRune("§¨°±´¶×÷", ur) || unicode.In(ur, unicode.Han, unicode.Hiragana, unicode.Katakana) || ur >= 0x3000 && ur <= 0x303F || ur >= 0xFF01 && ur <= 0xFF9F ||
+		ur >= 0x2010 && ur <= 0x203B || ur >= 0x2100 && ur <= 0x2FFF || ur >= 0x3100 && ur <= 0x33FF)
+	if favoured && ur >= 0x500 && prev <= 0 {
+		if next := refRaw(b[ws[0]:]); len(next) == 0 || next[0] < 0x80 {
+			return ur, ws[0], 0
 		}
-		return ur, uw
+		if _, nw := refDecode(0, b[ws[0]:]); nw > 0 {
+			return ur, ws[0], 0
+		}
 	}
-	if japanese {
-		return ur, uw
+	order := []int{1, 2, 0}
+	if favoured {
+		order = []int{0, 1, 2}
 	}
-	return sr, sw
+	if prev >= 0 {
+		order = append([]int{prev}, order...)
+	}
+	best, bestLeft := -1, 0
+	for _, e := range order {
+		if ws[e] == 0 {
+			continue
+		}
+		if left := refLeft(e, b[ws[e]:]); best == -1 || left < bestLeft {
+			best, bestLeft = e, left
+		}
+	}
+	return rs[best], ws[best], best
 }
 
-// refLeft counts the escaped bytes from 80 that the next 8 characters
-// and escapes at the start of b leave undecoded, read by refPercentChar1.
-func refLeft(b []byte) int {
+// refDecode decodes the character escaped at the start of b in UTF-8 (0),
+// Shift_JIS (1) or EUC-JP (2), and the length of its encoding (0 if none).
+func refDecode(e int, b []byte) (rune, int) {
+	raw := refRaw(b)
+	switch e {
+	case 0:
+		return refUTF8(b)
+	case 1:
+		return refSJIS(b, raw)
+	}
+	if len(raw) < 2 || raw[0] < 0xA1 || raw[0] == 0xFF || raw[1] < 0xA1 || raw[1] == 0xFF {
+		return 0, 0
+	}
+	dec, err := japanese.EUCJP.NewDecoder().Bytes(raw[:2])
+	r, size := utf8.DecodeRune(dec)
+	if err == nil && size == len(dec) &&
+		(r >= '\u3000' && r <= 'ヿ' || r >= '㐀' && r <= '䶿' || r >= '一' && r <= '\u9fff' || r >= '豈' && r <= '\ufaff' || r >= '！' && r <= 'ﾟ') {
+		return r, 6
+	}
+	return 0, 0
+}
+
+// refLeft counts the escaped bytes from 80 that the next 8 characters and
+// escapes at the start of b leave undecoded, read in encoding e.
+func refLeft(e int, b []byte) int {
 	left := 0
 	for range 8 {
 		raw := refRaw(b)
@@ -197,7 +245,7 @@ func refLeft(b []byte) int {
 			b = b[3:]
 			continue
 		}
-		_, w := refPercentChar1(b)
+		_, w := refDecode(e, b)
 		if w == 0 {
 			left, w = left+1, 3
 		}
@@ -227,24 +275,6 @@ func refUTF8(b []byte) (rune, int) {
 		return ur, 3 * usize
 	}
 	return 0, 0
-}
-
-// refPercentChar1 is refPercentChar without looking ahead: UTF-8 first,
-// but Shift_JIS first for the lead bytes ED and EE (Hangul from U+D000,
-// private use).
-func refPercentChar1(b []byte) (rune, int) {
-	raw := refRaw(b)
-	ur, uw := refUTF8(b)
-	if uw > 0 && raw[0] != 0xED && raw[0] != 0xEE {
-		return ur, uw
-	}
-	if uw > 0 {
-		if r, w := refSJIS(b, raw); w > 0 {
-			return r, w
-		}
-		return ur, uw
-	}
-	return refSJIS(b, raw)
 }
 
 // refSJIS reads the Shift_JIS character of Japanese text at the start of
@@ -306,7 +336,7 @@ func percentEncode(b []byte) string {
 }
 
 func decodePercent(s string) string {
-	got, _ := io.ReadAll(transform.NewReader(strings.NewReader(s), percentUTF8{}))
+	got, _ := io.ReadAll(transform.NewReader(strings.NewReader(s), &percentUTF8{}))
 	return string(got)
 }
 
@@ -399,7 +429,7 @@ func FuzzPercentUTF8(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want := percentReference(b)
-		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), percentUTF8{}))
+		got, err := io.ReadAll(transform.NewReader(iotest.OneByteReader(bytes.NewReader(b)), &percentUTF8{}))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Fatalf("%q: read %q (%v), want %q", b, got, err, want)
 		}
@@ -407,4 +437,56 @@ func FuzzPercentUTF8(f *testing.F) {
 			t.Fatalf("%q: %q is not valid UTF-8", b, got)
 		}
 	})
+}
+
+// TestPercentEUCJP: every character of JIS X 0208 (kana, kanji), percent-
+// encoded in EUC-JP before and between common characters of names, reads
+// as itself, but where the whole string is two-byte UTF-8 too and starts
+// with a letter of Europe (臓郎, C2 A1 CF BA, is also ¡Ϻ); alone, each
+// reads as itself or, where its two bytes are a letter of Europe in UTF-8
+// (José is %C3%A9) or a kanji in Shift_JIS (燹, E0 A1, is 爍), as that
+// one.
+func TestPercentEUCJP(t *testing.T) {
+	all, _ := jisChars(t, 0x81, 0xEE)
+	enc := japanese.EUCJP.NewEncoder()
+	followers := []string{"子", "田", "一", "郎", "美", "あ", "ア", "山", "川", "ー"}
+	var n, strs, either, alone int
+	for _, c := range all {
+		if r, _ := utf8.DecodeRuneInString(c); !isJapaneseRune(r) {
+			continue
+		}
+		n++
+		for _, f := range followers {
+			for _, s := range []string{c + f, f + c + f} {
+				e, err := enc.Bytes([]byte(s))
+				if err != nil {
+					t.Fatal(err)
+				}
+				strs++
+				got := decodePercent("q=" + percentEncode(e) + "&x=1")
+				if got == "q="+s+"&x=1" {
+					continue
+				}
+				first, _ := utf8.DecodeRune(e)
+				if !utf8.Valid(e) || !isLetterOfEurope(first) || got != "q="+string(e)+"&x=1" {
+					t.Fatalf("%s (%s) reads as %q", s, percentEncode(e), got)
+				}
+				either++
+			}
+		}
+		e, _ := enc.Bytes([]byte(c))
+		got := decodePercent("q=" + percentEncode(e))
+		if got == "q="+c {
+			continue
+		}
+		sj, _ := japanese.ShiftJIS.NewDecoder().Bytes(e)
+		if r, size := utf8.DecodeRuneInString(got[2:]); (size != len(got)-2 || !isLetterOfEurope(r)) && got != "q="+string(sj) {
+			t.Fatalf("%s alone (%s) reads as %q", c, percentEncode(e), got)
+		}
+		alone++
+	}
+	t.Logf("%d characters, %d strings: %d read as UTF-8, which reads them too; alone, %d", n, strs, either, alone)
+	if either > strs/50 {
+		t.Errorf("%d of %d strings read as UTF-8", either, strs)
+	}
 }

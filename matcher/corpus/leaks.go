@@ -1,6 +1,7 @@
 package corpus
 
 import (
+	"bytes"
 	"encoding/base64"
 	"math/rand/v2"
 	"strconv"
@@ -1030,18 +1031,15 @@ func password(r *rand.Rand) string {
 // of form submissions among requests for pages and assets: each person's
 // name (kanji or its katakana reading) percent-encoded in the query string,
 // in UTF-8 or, as older Japanese sites send it, in Shift_JIS with letters
-// left as they are, its space a + or %20 or none; with a phone, and a
+// left as they are or in EUC-JP, its space a + or %20 or none; with a phone, and a
 // postal code or e-mail address now and then. A planted record has its
 // name and phone, and sometimes a third field.
 func (g *leakGen) accessLog(name, shape string) Doc {
 	r := g.r
 	planted := g.pick(4+r.IntN(4), ShiftJIS)
 	all, isSet := g.spread(g.others(20+r.IntN(20), planted, ShiftJIS), planted)
-	sjis := r.IntN(2) == 0
-	path := "/member/entry.php"
-	if sjis {
-		path = "/cgi-bin/entry.cgi"
-	}
+	enc := []string{UTF8, ShiftJIS, EUCJP}[r.IntN(3)]
+	path := map[string]string{UTF8: "/member/entry.php", ShiftJIS: "/cgi-bin/entry.cgi", EUCJP: "/cgi-bin/form.cgi"}[enc]
 	b := &builder{}
 	when := time.Date(2026, 11, 3, 9, 0, 0, 0, time.FixedZone("JST", 9*3600))
 	line := func(ip, req string, status, size int) {
@@ -1060,7 +1058,7 @@ func (g *leakGen) accessLog(name, shape string) Doc {
 		}
 		style := []string{"canonical", "nospace", "katakana"}[r.IntN(3)]
 		b.w(ip(), " - - [", when.Format("02/Jan/2006:15:04:05 -0700"), "] \"GET ", path, "?mode=confirm&name=")
-		b.f(ref, KindName, formEncode(Render(r, *p, KindName, style), sjis, []string{"+", "%20"}[r.IntN(2)]))
+		b.f(ref, KindName, formEncode(Render(r, *p, KindName, style), enc, []string{"+", "%20"}[r.IntN(2)]))
 		b.w("&tel=")
 		b.f(ref, KindPhone, Render(r, *p, KindPhone, "canonical", "plain"))
 		switch r.IntN(3) {
@@ -1077,16 +1075,19 @@ func (g *leakGen) accessLog(name, shape string) Doc {
 	return finish(name, shape, UTF8, b, false, "")
 }
 
-// formEncode writes s as a web form sends it in a query string: in UTF-8,
-// or in Shift_JIS (sjis) with the bytes that are letters left as they are,
-// as PHP's urlencode and Java's URLEncoder do; a space as space.
-func formEncode(s string, sjis bool, space string) string {
-	raw := []byte(s)
-	if sjis {
-		var err error
-		if raw, err = Encode(ShiftJIS, s); err != nil {
-			panic("corpus: " + s + " has no Shift_JIS form")
-		}
+// formEncode writes s as a web form sends it in a query string, in the
+// encoding enc (UTF8, ShiftJIS or EUCJP), with the bytes that are letters
+// left as they are, as PHP's urlencode and Java's URLEncoder do; a space
+// as space. A name that EUC-JP writes with JIS X 0212 or half-width kana
+// (three bytes, or two from 8E), which the matcher does not read
+// percent-encoded, is sent in UTF-8.
+func formEncode(s, enc, space string) string {
+	raw, err := Encode(enc, s)
+	if err != nil {
+		panic("corpus: " + s + " has no " + enc + " form")
+	}
+	if enc == EUCJP && (bytes.IndexByte(raw, 0x8E) >= 0 || bytes.IndexByte(raw, 0x8F) >= 0) {
+		raw = []byte(s)
 	}
 	var out strings.Builder
 	for _, c := range raw {
