@@ -795,6 +795,12 @@ func (s *Scanner) classify(buf []byte, r *run, st, en int, base int64) {
 		// 0 perhaps repeated, or 00 or 010 and another country's.
 		if (r.plus && f.digits >= 8 && f.digits <= 15) || (f.first == 0 && f.digits >= 10 && f.digits <= 19) {
 			s.lookup(fingerprints.Phone, span, start, end)
+		} else if f.first == 8 && g[0] == 2 && f.ngroups >= 3 && f.digits >= 11 && f.digits <= 13 && !r.glued && f.seps&^(sepDash|sepSpace|sepParen|sepDot) == 0 {
+			// 81-90-1234-5678, (81) 90 1234 5678, 81-090-…: a
+			// country code without its +, which the normalizer
+			// cannot place (a bare local number neither).
+			s.plus = append(append(s.plus[:0], '+'), span...)
+			s.lookup(fingerprints.Phone, s.plus, start, end)
 		}
 		if f.digits == 7 && !r.glued && (r.postal || f.ngroups == 1 || (f.ngroups == 2 && g[0] == 3 && f.seps&^sepSpace == sepDash)) {
 			s.lookup(fingerprints.Postal, span, start, end)

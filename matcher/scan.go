@@ -43,6 +43,7 @@ type Scanner struct {
 	dec    *decider
 	buf    []byte
 	norm   []byte
+	plus   []byte // a candidate with a + put before it (classify)
 	hits   []hit
 	sorted []hit // sortHits' other buffer
 	order  []hitOrder

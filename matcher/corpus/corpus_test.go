@@ -235,6 +235,7 @@ func TestForms(t *testing.T) {
 		{styleText(PhoneForms("090-1234-5678"), "fullwidth"), "０９０－１２３４－５６７８"},
 		{styleText(PhoneForms("090-1234-5678"), "intl-space"), "+81 90 1234 5678"},
 		{styleText(PhoneForms("03-1234-5678"), "intl-dash"), "+81-3-1234-5678"},
+		{styleText(PhoneForms("090-1234-5678"), "intl-noplus"), "81-90-1234-5678"},
 		{styleText(EmailForms("taro@example.com"), "at-bracket"), "taro[at]example.com"},
 		{styleText(EmailForms("taro@example.co.jp"), "spaced"), "taro [at] example [dot] co [dot] jp"},
 		{styleText(PostalForms("100-0005"), "mark"), "〒100-0005"},

@@ -669,7 +669,7 @@ var styleSets = map[string]map[string][]string{
 	},
 	"romaji-en": {
 		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
-		KindPhone: {"intl-space", "intl-dash", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced", "words"},
+		KindPhone: {"intl-space", "intl-dash", "intl-noplus", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced", "words"},
 		KindPostal: {"canonical"}, KindMyNumber: {"canonical", "space"}, KindCard: {"space", "dash"}, KindID: {"canonical"},
 	},
 	"eucjp": {

@@ -158,7 +158,8 @@ func RenderAddress(r *rand.Rand, p Person, styles ...string) string {
 // PhoneForms lists the ways to write a domestic hyphenated phone number:
 // canonical 090-1234-5678, plain 09012345678, paren 090(1234)5678,
 // fullwidth ０９０－１２３４－５６７８, intl-space +81 90 1234 5678,
-// intl-dash +81-90-1234-5678.
+// intl-dash +81-90-1234-5678, intl-noplus 81-90-1234-5678 (the country
+// code typed without its +).
 func PhoneForms(phone string) []Form {
 	parts := strings.Split(phone, "-")
 	if len(parts) != 3 {
@@ -172,6 +173,7 @@ func PhoneForms(phone string) []Form {
 		{"fullwidth", FullWidth(phone)},
 		{"intl-space", "+81 " + a[1:] + " " + b + " " + c},
 		{"intl-dash", "+81-" + a[1:] + "-" + b + "-" + c},
+		{"intl-noplus", "81-" + a[1:] + "-" + b + "-" + c},
 	}
 }
 
