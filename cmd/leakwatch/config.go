@@ -147,7 +147,7 @@ func checkListen(addr string, public bool) error {
 // loadDaemonConfig reads and validates a config file; every error names the
 // file and, where it can, the field.
 func loadDaemonConfig(path string) (*daemonConfig, error) {
-	data, err := readConfigFile(path, "config", maxConfigFile)
+	data, err := readConfigFile(path, "config", maxConfigFile, false)
 	if err != nil {
 		return nil, err
 	}

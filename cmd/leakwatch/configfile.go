@@ -20,12 +20,18 @@ const (
 // what naming it in errors. Anything but a regular file is refused before
 // it is opened, so that a path naming /dev/zero, a FIFO or a directory
 // fails at once instead of reading until memory runs out or blocking in
-// the open; the opened file must be the one checked; and more than limit
-// bytes is an error.
-func readConfigFile(path, what string, limit int64) ([]byte, error) {
+// the open; a secret file is refused if group or others can read it; the
+// opened file must be the one checked, and is checked again; and more
+// than limit bytes is an error.
+func readConfigFile(path, what string, limit int64, secret bool) ([]byte, error) {
 	check := func(fi fs.FileInfo) error {
-		if !fi.Mode().IsRegular() {
+		switch {
+		case fi.IsDir():
+			return fmt.Errorf("%s %s is a directory", what, path)
+		case !fi.Mode().IsRegular():
 			return fmt.Errorf("%s %s is not a regular file", what, path)
+		case secret && fi.Mode().Perm()&0o077 != 0:
+			return withHint(fmt.Errorf("%s %s has mode %04o: it is readable by group or others", what, path, fi.Mode().Perm()), "run 'chmod 600 %s'", path)
 		}
 		return nil
 	}
@@ -47,6 +53,9 @@ func readConfigFile(path, what string, limit int64) ([]byte, error) {
 	}
 	if !os.SameFile(before, fi) {
 		return nil, fmt.Errorf("%s %s changed while it was opened", what, path)
+	}
+	if err := check(fi); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,4 +57,37 @@ func TestConfigFilesNotRegularOrHuge(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSecretFilesReadOnce: the tokens file and a token file readable by
+// group or others are refused by every loader, with the hint, from the
+// one check readConfigFile makes (before the open, and on the opened
+// file).
+func TestSecretFilesReadOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens")
+	if err := os.WriteFile(path, []byte("# tokens\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, load := range map[string]func(string) error{
+		"tokens file": func(p string) error { _, err := loadTokens(p); return err },
+		"token file":  func(p string) error { _, err := readTokenFile(p); return err },
+		"added token": func(p string) error { _, err := addToken(p, "owner", "set", 0); return err },
+	} {
+		err := load(path)
+		if err == nil || !strings.Contains(err.Error(), path+" has mode 0644: it is readable by group or others") || !strings.Contains(hintOf(err), "chmod 600") {
+			t.Errorf("%s: %v (hint %q), want the mode refused with a hint", name, err, hintOf(err))
+		}
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != "# tokens\n" {
+		t.Errorf("the refused tokens file changed: %q, %v", data, err)
+	}
+}
+
+// hintOf returns the hints err carries, joined.
+func hintOf(err error) string {
+	var h *hintError
+	if errors.As(err, &h) {
+		return strings.Join(h.hints, "; ")
+	}
+	return ""
 }

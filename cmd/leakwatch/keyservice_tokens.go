@@ -91,27 +91,9 @@ func (ts *tokenSet) lookup(token string) *tokenEntry {
 	return &ts.entries[found]
 }
 
-// checkSecretMode refuses a file others can read.
-func checkSecretMode(path, what string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("reading %s: %w", what, err)
-	}
-	if fi.IsDir() {
-		return fmt.Errorf("%s %s is a directory", what, path)
-	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return withHint(fmt.Errorf("%s %s has mode %04o: it is readable by group or others", what, path, perm), "run 'chmod 600 %s'", path)
-	}
-	return nil
-}
-
 // loadTokens reads the tokens file, refusing one others can read.
 func loadTokens(path string) (*tokenSet, error) {
-	if err := checkSecretMode(path, "tokens file"); err != nil {
-		return nil, err
-	}
-	data, err := readConfigFile(path, "tokens file", maxTokensFile)
+	data, err := readConfigFile(path, "tokens file", maxTokensFile, true)
 	if err != nil {
 		return nil, err
 	}
@@ -214,10 +196,7 @@ func addToken(path, owner, sets string, perDay int64) (string, error) {
 	var existing, add []byte
 	switch _, err := os.Stat(path); {
 	case err == nil:
-		if err := checkSecretMode(path, "tokens file"); err != nil {
-			return "", err
-		}
-		if existing, err = readConfigFile(path, "tokens file", maxTokensFile); err != nil {
+		if existing, err = readConfigFile(path, "tokens file", maxTokensFile, true); err != nil {
 			return "", err
 		}
 		if len(existing) > 0 && existing[len(existing)-1] != '\n' {
@@ -257,10 +236,7 @@ func addToken(path, owner, sets string, perDay int64) (string, error) {
 // readTokenFile reads the owner's token from its file, refusing a file
 // others can read.
 func readTokenFile(path string) (string, error) {
-	if err := checkSecretMode(path, "token file"); err != nil {
-		return "", err
-	}
-	data, err := readConfigFile(path, "token file", maxConfigFile)
+	data, err := readConfigFile(path, "token file", maxConfigFile, true)
 	if err != nil {
 		return "", err
 	}
