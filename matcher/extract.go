@@ -46,6 +46,7 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 	s.idQuiet = [2]int{}
 	s.wordEmails(buf, lo, hi, base, " at ")
 	s.wordEmails(buf, lo, hi, base, "AT ")
+	s.kanaAts(buf, lo, hi, base)
 	i := lo
 	for i < hi {
 		for i < hi && !trigger[buf[i]] {
@@ -1104,6 +1105,50 @@ func atObfuscation(b []byte) int {
 		return 4
 	}
 	return 0
+}
+
+// kanaAts finds the addresses whose at is a full-width アットマーク that
+// stands bare (taro.yamadaアットマークexample.jp) or in 【】 or 〔〕 in
+// [lo, hi): the pass does not stop at them, as their first byte leads
+// every kana, so a search for the word does, before it, as wordEmails
+// does for " at ". The brackets the pass stops at, (), <>, [] and their
+// full-width forms, are left to it.
+func (s *Scanner) kanaAts(buf []byte, lo, hi int, base int64) {
+	if s.costlyPass != 0 {
+		return
+	}
+	const word = "アットマーク"
+	// The search is for the word's tail from the last byte of マ (9E),
+	// a byte few characters hold, instead of its E3, which every kana
+	// starts with: a search for the whole word cost a third of the
+	// scan of Japanese prose.
+	const tail = "\x9eーク"
+	const back = len("アットマ") - 1
+	end := min(hi+len(word)-1, len(buf))
+	for i := lo + back; i < end; {
+		k := bytes.Index(buf[i:end], []byte(tail))
+		if k < 0 {
+			return
+		}
+		i += k - back
+		if !hasPrefix(buf[i:], word) {
+			i += back + 1
+			continue
+		}
+		st := i
+		switch {
+		case hasSuffix(buf[:i], "【"), hasSuffix(buf[:i], "〔"):
+			st = i - len("【")
+		case i > 0 && (buf[i-1] == '(' || buf[i-1] == '[' || buf[i-1] == '<'),
+			hasSuffix(buf[:i], "（"), hasSuffix(buf[:i], "［"), hasSuffix(buf[:i], "＜"):
+			i += len(word)
+			continue // the pass reads it
+		}
+		if n := fingerprints.JapaneseAtLen(buf[st:]); n > 0 {
+			s.email(buf, st, n, true, base)
+		}
+		i += len(word)
+	}
 }
 
 // email reads the address around an '@' (or ＠, [at], (at), %40, ★,

@@ -226,6 +226,10 @@ func TestMatchShapes(t *testing.T) {
 		{"email with a star for the at", "山田太郎 taro.yamada★example.jp", "", "c1:email+name"},
 		{"email with アットマーク", "連絡先 taro.yamada＜アットマーク＞example.jp", "", "c1:email"},
 		{"email with (アットマーク)", "連絡先 taro.yamada(アットマーク)example.jp", "", "c1:email"},
+		{"email with a bare アットマーク", "連絡先 taro.yamadaアットマークexample.jp", "", "c1:email"},
+		{"email with a spaced bare アットマーク", "アットマーク: taro.yamada アットマーク example.jp", "", "c1:email"},
+		{"email with 【アットマーク】", "連絡先 taro.yamada【アットマーク】example.jp", "", "c1:email"},
+		{"email with 〔アットマーク〕", "連絡先 taro.yamada〔アットマーク〕example.jp", "", "c1:email"},
 		{"quoted romaji name with a comma", "\"Yamada, Taro\",070-1111-2222\n", "", "c4:name+phone"},
 		// Must not report:
 		{"weak fields only", "1985/01/02 〒100-0005", "", ""},
@@ -249,6 +253,7 @@ func TestMatchShapes(t *testing.T) {
 		{"era abbreviation, another era", "山田 太郎 平60.1.2", "", ""},
 		{"the year again, another year", "山田 太郎 1985年（昭和61年）1月2日", "", ""},
 		{"spaced at with nothing before", "山田太郎 (at) example.jp 090-0000-0000", "", ""},
+		{"the word アットマーク in prose", "メールはアットマークを含みます taro.yamada example.jp 山田太郎", "", ""},
 		{"english date without a year", "山田 太郎 born Jan 2", "", ""},
 		{"english date, two-digit year", "山田 太郎 Jan 2, 85", "", ""},
 		{"english date, five-digit year", "山田 太郎 Jan 2, 19850", "", ""},

@@ -283,7 +283,7 @@ func TestForms(t *testing.T) {
 // " [dot] " to ".".
 func normalize(s string) string {
 	s = norm.NFKC.String(s)
-	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+", "★", "@", "(アットマーク)", "@").Replace(s)
+	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+", "★", "@", "(アットマーク)", "@", "【アットマーク】", "@", "〔アットマーク〕", "@", "アットマーク", "@").Replace(s)
 	return wordsEmail.ReplaceAllStringFunc(s, func(m string) string {
 		return strings.ReplaceAll(strings.Replace(m, " at ", "@", 1), " dot ", ".")
 	})

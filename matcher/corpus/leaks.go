@@ -658,7 +658,7 @@ type field struct{ kind, text string }
 var styleSets = map[string]map[string][]string{
 	"prose-ja": {
 		KindName: {"canonical", "nospace", "ideographic"}, KindBirthdate: {"kanji", "era", "slash"},
-		KindPhone: {"canonical", "paren", "plain"}, KindEmail: {"canonical", "at-bracket", "star", "atmark"},
+		KindPhone: {"canonical", "paren", "plain"}, KindEmail: {"canonical", "at-bracket", "star", "atmark", "atmark-bare", "atmark-lenticular"},
 		KindPostal: {"mark", "canonical"}, KindAddress: {"pref-dash", "pref-banchi", "pref-chome", "pref-kanji"},
 		KindMyNumber: {"canonical", "space", "dash"}, KindCard: {"space", "dash", "canonical"}, KindID: {"canonical"},
 	},

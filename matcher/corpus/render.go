@@ -300,8 +300,9 @@ func NameForms(p Person) []Form {
 // fullwidth, at-bracket taro[at]example.com, at-paren taro(at)example.com,
 // spaced taro [at] example [dot] com, words taro at example dot com,
 // url taro%40example.com (percent-encoded, as a query string holds it),
-// and the Japanese web page's star taro★example.com and atmark
-// taro（アットマーク）example.com.
+// and the Japanese web page's star taro★example.com, atmark
+// taro（アットマーク）example.com, atmark-bare taroアットマークexample.com
+// and atmark-lenticular taro【アットマーク】example.com.
 func EmailForms(email string) []Form {
 	local, domain, _ := strings.Cut(email, "@")
 	return []Form{
@@ -314,6 +315,8 @@ func EmailForms(email string) []Form {
 		{"url", strings.ReplaceAll(local, "+", "%2B") + "%40" + domain},
 		{"star", local + "★" + domain},
 		{"atmark", local + "（アットマーク）" + domain},
+		{"atmark-bare", local + "アットマーク" + domain},
+		{"atmark-lenticular", local + "【アットマーク】" + domain},
 	}
 }
 
