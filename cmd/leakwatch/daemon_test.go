@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/mail"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,8 +135,21 @@ func TestDaemonWatchesStopsAndResumes(t *testing.T) {
 	d = startDaemonProc(t, f)
 	f.mail.waitFor(t, 2, 30*time.Second)
 	time.Sleep(3 * time.Second)
-	if n := len(f.mail.messages()); n != 2 {
-		t.Fatalf("after the kill and a restart: %d emails, want exactly 2", n)
+	// notify's one window for a duplicate (see its package doc): a kill
+	// between the server's acceptance of an email and the outbox's delete
+	// of its item sends it again after the lease, with its Message-ID, so
+	// that mail clients fold it. The kill may land there (it did, once in
+	// many runs); any other third email is a second notification.
+	switch msgs := f.mail.messages(); {
+	case len(msgs) == 2:
+	case len(msgs) == 3 && messageID(msgs[2]) != "" && messageID(msgs[2]) == messageID(msgs[1]):
+		t.Logf("the kill landed after the server accepted the second email: sent again with Message-ID %s", messageID(msgs[2]))
+	default:
+		var ids []string
+		for _, m := range msgs {
+			ids = append(ids, messageID(m))
+		}
+		t.Fatalf("after the kill and a restart: %d emails (Message-IDs %q), want 2, or the second sent again", len(msgs), ids)
 	}
 	if code := d.stop(t, syscall.SIGTERM, 40*time.Second); code != 0 {
 		t.Fatalf("exit code after SIGTERM = %d\n%s", code, d.log())
@@ -200,4 +214,14 @@ func TestDaemonSurvivesMailOutageAndRestart(t *testing.T) {
 	if !strings.Contains(status, "queued 0, failed 0, sent 1") {
 		t.Fatalf("notify status after delivery: %s", status)
 	}
+}
+
+// messageID returns the Message-ID header of a raw email, "" if it has
+// none.
+func messageID(raw []byte) string {
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return ""
+	}
+	return m.Header.Get("Message-ID")
 }
