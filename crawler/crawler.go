@@ -343,7 +343,10 @@ func (c *Crawler) leasedVisit(ctx context.Context, s *source, onlyIfDue bool, d 
 	if onlyIfDue {
 		sc, ok, err := c.st.schedule(ctx, name)
 		if err != nil {
-			return VisitStats{}, c.opts.Now().Add(time.Minute), fmt.Errorf("crawler: source %q: %w", name, err)
+			// A store that failed here (an outage) is tried again as
+			// one that failed the acquire: after the interval, at
+			// most a minute.
+			return VisitStats{}, c.opts.Now().Add(retry), fmt.Errorf("crawler: source %q: %w", name, err)
 		}
 		if ok && sc.Next.After(c.opts.Now()) {
 			return VisitStats{}, sc.Next, nil
