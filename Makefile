@@ -41,7 +41,7 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m $(PKGS) | tee bench.out
 	@awk '/^BenchmarkScanMixed([-[:space:]])/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") lw = $$i } \
 	     /^BenchmarkScanMixedSmallSet/ { for (i = 1; i < NF; i++) { if ($$(i+1) == "MB/s") sm = $$i; if ($$(i+1) == "records") smn = $$i } } \
-	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) { if ($$(i+1) == "MB/s") gr = $$i; if ($$(i+1) == "compile-s/op") grc = $$i } } \
+	     /^BenchmarkGrepBaseline/ { for (i = 1; i < NF; i++) { if ($$(i+1) == "MB/s") gr = $$i; if ($$(i+1) == "compile-s") grc = $$i } } \
 	     /^BenchmarkScanDumps/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") sd = $$i } \
 	     /^BenchmarkDumpsFloor/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") fl = $$i } \
 	     /^BenchmarkDumpsKnownColumns/ { for (i = 1; i < NF; i++) if ($$(i+1) == "MB/s") kc = $$i } \
