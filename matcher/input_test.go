@@ -442,7 +442,7 @@ func FuzzPercentUTF8(f *testing.F) {
 // TestPercentEUCJP: every character of JIS X 0208 (kana, kanji), percent-
 // encoded in EUC-JP before and between common characters of names, reads
 // as itself, but where the whole string is two-byte UTF-8 too and starts
-// with a letter of Europe (臓郎, C2 A1 CF BA, is also ¡Ϻ); alone, each
+// with a letter of Europe (辿郎, C3 A9 CF BA, is also éϺ); alone, each
 // reads as itself or, where its two bytes are a letter of Europe in UTF-8
 // (José is %C3%A9) or a kanji in Shift_JIS (燹, E0 A1, is 爍), as that
 // one.
