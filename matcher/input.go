@@ -354,9 +354,9 @@ func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool, prev pctEncoding) 
 			}
 		}
 	}
-	order := [...]pctEncoding{encSJIS, encEUC, encUTF8, encNone}
+	order := [...]pctEncoding{encSJIS, encEUC, encUTF8}
 	if favoured {
-		order = [...]pctEncoding{encUTF8, encSJIS, encEUC, encNone}
+		order = [...]pctEncoding{encUTF8, encSJIS, encEUC}
 	}
 	if prev != encNone {
 		// The run's last character's encoding first.
@@ -368,7 +368,7 @@ func percentChar(rb *[utf8.UTFMax]byte, b []byte, atEOF bool, prev pctEncoding) 
 		order[0] = prev
 	}
 	best, bestLeft := encNone, -1
-	for _, e := range order[:3] {
+	for _, e := range order {
 		if r[e].w == 0 {
 			continue
 		}
