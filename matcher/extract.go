@@ -14,11 +14,11 @@ import (
 // Extraction is one pass over the bytes of a segment. A table marks the
 // bytes that can start a candidate (ASCII digits, '@', '[' and '(' for
 // "[at]", '%' for a URL's "%40", the lead bytes of full-width digits
-// and ＠, 元年 and 丁目, and those of the Japanese ats, ★ and bracketed
-// アットマーク); everything else is skipped without decoding, so
-// prose costs a table lookup per byte. Addresses written in words (taro at
-// example dot jp) have no such byte: wordEmails searches for their at
-// before the pass.
+// and ＠, 元年 and 丁目, era names and the kanji digits 一 to 九, and
+// those of the Japanese ats, ★ and bracketed アットマーク); everything
+// else is skipped without decoding, so prose costs a table lookup per
+// byte. Addresses written in words (taro at example dot jp) have no such
+// byte: wordEmails searches for their at before the pass.
 var trigger = func() (t [256]bool) {
 	for c := '0'; c <= '9'; c++ {
 		t[c] = true
@@ -92,6 +92,8 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 				i = s.numeric(buf, i, base)
 			} else if eraKanjiAt(buf, i) {
 				i = s.kanjiEraDate(buf, i, base)
+			} else if kanjiRunAt(buf, i) {
+				i = s.kanjiNumber(buf, i, lo, base) // 〇六〇－〇〇〇一
 			} else {
 				i++
 			}
@@ -99,7 +101,14 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 			if hasPrefix(buf[i:], "丁目") {
 				i = s.kanjiBlock(buf, i, base)
 			} else if eraKanjiAt(buf, i) {
-				i = s.kanjiEraDate(buf, i, base)
+				// 一九八五年 is a year; 一〇〇－〇〇〇五 a postal code.
+				if j := s.kanjiEraDate(buf, i, base); j > i+1 || !kanjiRunAt(buf, i) {
+					i = j
+				} else {
+					i = s.kanjiNumber(buf, i, lo, base)
+				}
+			} else if kanjiRunAt(buf, i) {
+				i = s.kanjiNumber(buf, i, lo, base) // 〇九〇－一二三四－五六七八
 			} else {
 				i++
 			}

@@ -51,6 +51,12 @@ type Scanner struct {
 	tmp    []cachedHit
 	wins   [][2]int
 	starts []addrStart
+
+	// kanjiNum is a run of kanji digits spelled in ASCII, and kanjiPieces
+	// are its pieces between spaces (kanjiNumber).
+	kanjiNum    []byte
+	kanjiPieces []kanjiPiece
+
 	// addrJoin holds an address whose city is in the cell before.
 	addrJoin []byte
 	run      run   // numeric's run, its pieces reused

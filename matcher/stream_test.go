@@ -11,17 +11,41 @@ import (
 )
 
 // TestRecordsAcrossSegmentBoundaries plants a record so that it straddles
-// each segment boundary of a multi-megabyte input, at several offsets.
+// each segment boundary of a multi-megabyte input, at several offsets. In
+// text without a line break or a space, the cut falls inside the record,
+// and inside its phone number in kanji digits at some of the offsets:
+// the run is looked up by the segment its first digit after 〇 falls in.
 func TestRecordsAcrossSegmentBoundaries(t *testing.T) {
 	m := newTestMatcher(t)
-	record := "山田 太郎,1985/01/02,090-1234-5678"
-	filler := "これは無関係な文章です。The quick brown fox 12 jumps.\n"
-	for _, shift := range []int{-40, -20, -5, 0, 7, 30} {
+	for _, c := range []struct{ record, filler, want string }{
+		{"山田 太郎,1985/01/02,090-1234-5678", "これは無関係な文章です。The quick brown fox 12 jumps.\n", "c1:birthdate+name+phone"},
+		{"山田太郎〇九〇－一二三四－五六七八", "これは無関係な文章です。", "c1:name+phone"},
+	} {
+		for _, shift := range []int{-40, -20, -5, 0, 7, 30} {
+			checkAcrossBoundary(t, m, c.record, c.filler, c.want, shift)
+		}
+	}
+	// The cut inside the phone number: at each of its characters.
+	record := "山田太郎〇九〇－一二三四－五六七八"
+	for k := len("山田太郎"); k < len(record); k += 3 {
+		checkAcrossBoundary(t, m, record, "これは無関係な文章です。", "c1:name+phone", -k)
+	}
+}
+
+// checkAcrossBoundary scans record, placed shift bytes after the first
+// segment's cut (margin before its size, then back to a line break or a
+// space if filler has one near) and followed by filler up to three
+// segments, and checks what is found, and where.
+func checkAcrossBoundary(t *testing.T, m *Matcher, record, filler, want string, shift int) {
+	t.Helper()
+	{
 		var b strings.Builder
-		for b.Len() < segSize-margin+shift {
+		for b.Len()+len(filler) <= segSize-margin+shift {
 			b.WriteString(filler)
 		}
-		// No line break near the record: the cut must still not split it.
+		for b.Len() < segSize-margin+shift {
+			b.WriteByte('x')
+		}
 		start := b.Len()
 		b.WriteString(record)
 		for b.Len() < 3*segSize {
@@ -31,8 +55,8 @@ func TestRecordsAcrossSegmentBoundaries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := refsOf(fs); got != "c1:birthdate+name+phone" {
-			t.Fatalf("shift %d: got %q", shift, got)
+		if got := refsOf(fs); got != want {
+			t.Fatalf("%s, shift %d: got %q, want %q", record, shift, got, want)
 		}
 		if fs[0].Start < int64(start) || fs[0].End > int64(start+len(record)) {
 			t.Fatalf("shift %d: span %d-%d outside the record at %d-%d", shift, fs[0].Start, fs[0].End, start, start+len(record))
@@ -84,6 +108,7 @@ func FuzzScan(f *testing.F) {
 		"GET /u?e=taro.yamada%40example.jp&n=%2F%4 %40 taro dot yamada at example dot jp AT x DOT y at . at  AT ",
 		"1985 年 1 月 2 日 昭和 60 年 1 月 2 日 １９８５　年　１ 月 一九八五年一月二日 二〇〇〇年 一九八五 090 年 日 1 日 一二三",
 		"昭60.1.2 平元.1.8 大1 昭 昭６０ taro★example.jp x（アットマーク）y.jp [アットマーク] <★> ｱｯﾄﾏｰｸ ★",
+		"山田太郎 〇九〇－一二三四－五六七八 〒一〇〇－〇〇〇五 二 〇八〇 九八七六 五四三二 〇三（一二三四）五六七八 ○九○・一二三四 一〇〇〇〇〇五 〇 〇 九",
 	} {
 		f.Add(s)
 	}

@@ -236,6 +236,10 @@ func TestForms(t *testing.T) {
 		{styleText(PhoneForms("090-1234-5678"), "intl-space"), "+81 90 1234 5678"},
 		{styleText(PhoneForms("03-1234-5678"), "intl-dash"), "+81-3-1234-5678"},
 		{styleText(PhoneForms("090-1234-5678"), "intl-noplus"), "81-90-1234-5678"},
+		{styleText(PhoneForms("090-1234-5678"), "kanji"), "〇九〇－一二三四－五六七八"},
+		{styleText(PhoneForms("03-1234-5678"), "kanji-bar"), "〇三―一二三四―五六七八"},
+		{styleText(PhoneForms("086-291-7004"), "kanji-paren"), "〇八六（二九一）七〇〇四"},
+		{styleText(PostalForms("060-0001"), "kanji-mark"), "〒〇六〇－〇〇〇一"},
 		{styleText(EmailForms("taro@example.com"), "at-bracket"), "taro[at]example.com"},
 		{styleText(EmailForms("taro@example.co.jp"), "spaced"), "taro [at] example [dot] co [dot] jp"},
 		{styleText(PostalForms("100-0005"), "mark"), "〒100-0005"},
@@ -283,11 +287,19 @@ func TestForms(t *testing.T) {
 // " [dot] " to ".".
 func normalize(s string) string {
 	s = norm.NFKC.String(s)
+	s = kanjiDigitRun.ReplaceAllStringFunc(s, func(m string) string {
+		return strings.NewReplacer("〇", "0", "一", "1", "二", "2", "三", "3", "四", "4", "五", "5", "六", "6", "七", "7", "八", "8", "九", "9", "―", "-").Replace(m)
+	})
 	s = strings.NewReplacer(" [at] ", "@", "[at]", "@", "(at)", "@", " [dot] ", ".", "%40", "@", "%2B", "+", "★", "@", "(アットマーク)", "@", "【アットマーク】", "@", "〔アットマーク〕", "@", "アットマーク", "@").Replace(s)
 	return wordsEmail.ReplaceAllStringFunc(s, func(m string) string {
 		return strings.ReplaceAll(strings.Replace(m, " at ", "@", 1), " dot ", ".")
 	})
 }
+
+// kanjiDigitRun matches numbers in kanji digits, as text set vertically
+// writes them (〇九〇―一二三四―五六七八, 一九八五): two digits or more,
+// perhaps in groups.
+var kanjiDigitRun = regexp.MustCompile(`[〇一二三四五六七八九]{2,}(?:[―()\-][〇一二三四五六七八九]+)*`)
 
 // wordsEmail matches an address written in words, taro at example dot com.
 var wordsEmail = regexp.MustCompile(`[A-Za-z0-9._+-]+ at [A-Za-z0-9-]+( dot [A-Za-z0-9-]+)+`)

@@ -16,7 +16,7 @@ var Shapes = []string{
 	"kana-only", "halfwidth-kana", "era-dates", "address-noprefecture",
 	"combo", "forum-post", "large-dump",
 	"name-postal-rows", "kv-lines", "prose-honorific", "sql-insert",
-	"access-log",
+	"access-log", "vertical",
 }
 
 // DocsPerShape is how many documents Leaks writes of each shape but the
@@ -691,6 +691,13 @@ var styleSets = map[string]map[string][]string{
 			"kanji-spaced", "era-spaced", "kanji-digits", "era-kanji", "era-abbrev"},
 		KindPostal: {"mark"}, KindPhone: {"canonical"},
 	},
+	// A roster or a letter set vertically (縦書き), typed out: numbers in
+	// kanji digits.
+	"vertical": {
+		KindName: {"canonical", "nospace"}, KindBirthdate: {"era-kanji", "kanji-digits"},
+		KindPhone: {"kanji", "kanji-bar", "kanji-paren"}, KindPostal: {"kanji-mark"},
+		KindAddress: {"pref-kanji", "kanji"},
+	},
 	"address-noprefecture": {
 		KindName: {"canonical", "nospace"}, KindAddress: {"dash", "chome", "banchi", "kanji"},
 		KindPostal: {"mark", "canonical"}, KindPhone: {"canonical"},
@@ -708,6 +715,7 @@ var mustKinds = map[string][]string{
 	"kana-only":            {KindName, KindPhone},
 	"halfwidth-kana":       {KindName, KindPhone},
 	"era-dates":            {KindName, KindBirthdate},
+	"vertical":             {KindName, KindPhone},
 	"address-noprefecture": {KindAddress},
 }
 
@@ -842,6 +850,18 @@ func (g *leakGen) record(b *builder, p *Person, ref, shape string) {
 	case "fullwidth":
 		g.labeled(b, ref, fs, false, "　", "：")
 		b.w("\n")
+	case "vertical":
+		if r.IntN(2) == 0 {
+			g.labeled(b, ref, fs, false, "　", []string{"　", "："}[r.IntN(2)])
+		} else {
+			for i, f := range fs {
+				if i > 0 {
+					b.w("　")
+				}
+				b.f(ref, f.kind, f.text)
+			}
+		}
+		b.w("\n")
 	case "romaji-en":
 		g.labeled(b, ref, fs, true, ", ", ": ")
 		b.w("\n")
@@ -941,11 +961,16 @@ func (g *leakGen) text(name, shape string, idx int) Doc {
 		b.w(proseJA[r.IntN(len(proseJA))], "\n\n以下、流出したとされるデータの一部。\n\n")
 	case "halfwidth-kana":
 		b.w("ｶｲｲﾝﾒｲﾎﾞ  ﾚｺｰﾄﾞ ﾁｮｳ 128\n")
+	case "vertical":
+		b.w("令和", KanjiNumber(1+r.IntN(7)), "年度　緊急連絡網\n（縦書きの原本から書き起こし）\n\n")
 	}
 	for i, p := range people {
 		ref := ""
 		if isSet[p] {
 			ref = p.Ref
+		}
+		if shape == "vertical" {
+			b.w(KanjiNumber(i+1), "、")
 		}
 		g.record(b, p, ref, shape)
 		switch {

@@ -159,7 +159,9 @@ func RenderAddress(r *rand.Rand, p Person, styles ...string) string {
 // canonical 090-1234-5678, plain 09012345678, paren 090(1234)5678,
 // fullwidth ０９０－１２３４－５６７８, intl-space +81 90 1234 5678,
 // intl-dash +81-90-1234-5678, intl-noplus 81-90-1234-5678 (the country
-// code typed without its +).
+// code typed without its +), and in kanji digits, as text set vertically
+// writes them, kanji 〇九〇－一二三四－五六七八, kanji-bar
+// 〇九〇―一二三四―五六七八 and kanji-paren 〇九〇（一二三四）五六七八.
 func PhoneForms(phone string) []Form {
 	parts := strings.Split(phone, "-")
 	if len(parts) != 3 {
@@ -174,6 +176,9 @@ func PhoneForms(phone string) []Form {
 		{"intl-space", "+81 " + a[1:] + " " + b + " " + c},
 		{"intl-dash", "+81-" + a[1:] + "-" + b + "-" + c},
 		{"intl-noplus", "81-" + a[1:] + "-" + b + "-" + c},
+		{"kanji", kanjiDigits(a) + "－" + kanjiDigits(b) + "－" + kanjiDigits(c)},
+		{"kanji-bar", kanjiDigits(a) + "―" + kanjiDigits(b) + "―" + kanjiDigits(c)},
+		{"kanji-paren", kanjiDigits(a) + "（" + kanjiDigits(b) + "）" + kanjiDigits(c)},
 	}
 }
 
@@ -256,11 +261,16 @@ func BirthdateForms(t time.Time) []Form {
 	}
 }
 
-// kanjiDigits writes each digit of s as its kanji, 1960 → 一九六〇.
+// kanjiDigits writes each ASCII digit of s as its kanji, 1960 → 一九六〇,
+// and keeps the rest.
 func kanjiDigits(s string) string {
 	var b strings.Builder
 	for _, c := range s {
-		b.WriteString([]string{"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"}[c-'0'])
+		if c >= '0' && c <= '9' {
+			b.WriteString([]string{"〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"}[c-'0'])
+		} else {
+			b.WriteRune(c)
+		}
 	}
 	return b.String()
 }
@@ -321,13 +331,15 @@ func EmailForms(email string) []Form {
 }
 
 // PostalForms lists the ways to write a postal code: canonical 100-0005,
-// mark 〒100-0005, plain 1000005 and fullwidth 〒１００－０００５.
+// mark 〒100-0005, plain 1000005, fullwidth 〒１００－０００５ and
+// kanji-mark 〒一〇〇－〇〇〇五.
 func PostalForms(postal string) []Form {
 	return []Form{
 		{"canonical", postal},
 		{"mark", "〒" + postal},
 		{"plain", strings.ReplaceAll(postal, "-", "")},
 		{"fullwidth", "〒" + FullWidth(postal)},
+		{"kanji-mark", "〒" + kanjiDigits(strings.ReplaceAll(postal, "-", "－"))},
 	}
 }
 
