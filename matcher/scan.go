@@ -57,6 +57,9 @@ type Scanner struct {
 	kanjiNum    []byte
 	kanjiPieces []kanjiPiece
 
+	// nameSpans and coveredSpans are dropCoveredNames's.
+	nameSpans, coveredSpans []span
+
 	// addrJoin holds an address whose city is in the cell before.
 	addrJoin []byte
 	run      run   // numeric's run, its pieces reused
@@ -163,6 +166,9 @@ type Stats struct {
 	Deferred int64
 	Hits     int64 // field hits
 	Refs     int64 // lookups with hits, before their records are sorted out
+	// Covered counts the name hits dropped inside a longer name hit
+	// (covered.go).
+	Covered int64
 }
 
 // ref is the hits of one candidate, not yet expanded.
@@ -355,6 +361,7 @@ func (s *Scanner) segment(buf []byte, lo, hi int, base, runeBase int64) {
 	if len(s.refs) > 0 {
 		s.nameWindows(buf, base)
 		s.pairWindows(buf, base)
+		s.dropCoveredNames()
 	}
 	tail := base + int64(hi) - int64(keepBack)/2
 	identTail := base + int64(hi) - 8*int64(s.m.opts.Window)
