@@ -8,8 +8,8 @@ import "unicode/utf8"
 // "+81" and the national number without its leading 0.
 //
 // Accepted: NFKC (full-width digits), then digits separated by any of white
-// space, ".", parentheses, "-" and its look-alikes (isDash, ー included). A
-// "+" may only come first. Then:
+// space, ".", "/", parentheses, "-" and its look-alikes (isDash, ー
+// included). A "+" may only come first. Then:
 //   - "+81", "0081" or "01081" (010 is the Japanese international prefix) and
 //     a Japanese national number, whose own leading 0 may be repeated, as in
 //     "+81 (0)90-1234-5678";
@@ -57,7 +57,7 @@ func appendPhone(dst, src []byte) ([]byte, error) {
 					return dst[:start], errPhonePlus
 				}
 				plus = true
-			case c == '.' || c == '(' || c == ')' || c == '-' || isASCIISpace(c):
+			case c == '.' || c == '/' || c == '(' || c == ')' || c == '-' || isASCIISpace(c):
 			default:
 				return dst[:start], errPhoneChar
 			}

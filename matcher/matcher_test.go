@@ -207,6 +207,8 @@ func TestMatchShapes(t *testing.T) {
 		{"date before a full-width parenthesis", "山田 太郎 1985/01/02（39）", "", "c1:birthdate+name"},
 		{"phone before a count in parentheses", "山田 太郎 090-1234-5678(3)", "", "c1:name+phone"},
 		{"phone with spaced dashes", "山田 太郎 090 - 1234 - 5678", "", "c1:name+phone"},
+		{"phone with slashes", "山田 太郎 TEL:090/1234/5678", "", "c1:name+phone"},
+		{"phone with full-width slashes", "佐藤 花子 ０３／１２３４／５６７８", "", "c2:name+phone"},
 		{"phone with spaced full-width dashes", "山田 太郎 ０９０　－　１２３４　－　５６７８", "", "c1:name+phone"},
 		{"date with spaced slashes", "山田 太郎 1985 / 01 / 02", "", "c1:birthdate+name"},
 		{"date range with spaced dash", "山田 太郎 在籍 1985/01/02 - 2024/03/31", "", "c1:birthdate+name"},
