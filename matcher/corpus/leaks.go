@@ -790,6 +790,16 @@ var enLabels = map[string][]string{
 	KindMyNumber: {"MyNumber", "Individual No."}, KindCard: {"Card", "CC"}, KindID: {"Customer ID", "Member#"},
 }
 
+// joined writes the values of fields alone, with sep() between them.
+func joined(b *builder, ref string, fs []field, sep func() string) {
+	for i, f := range fs {
+		if i > 0 {
+			b.w(sep())
+		}
+		b.f(ref, f.kind, f.text)
+	}
+}
+
 // labeled writes fields as "label：value" pairs.
 func (g *leakGen) labeled(b *builder, ref string, fs []field, en bool, sep, colon string) {
 	for i, f := range fs {
@@ -854,24 +864,14 @@ func (g *leakGen) record(b *builder, p *Person, ref, shape string) {
 		if r.IntN(2) == 0 {
 			g.labeled(b, ref, fs, false, "　", []string{"　", "："}[r.IntN(2)])
 		} else {
-			for i, f := range fs {
-				if i > 0 {
-					b.w("　")
-				}
-				b.f(ref, f.kind, f.text)
-			}
+			joined(b, ref, fs, func() string { return "　" })
 		}
 		b.w("\n")
 	case "romaji-en":
 		g.labeled(b, ref, fs, true, ", ", ": ")
 		b.w("\n")
 	case "kana-only", "era-dates", "address-noprefecture":
-		for i, f := range fs {
-			if i > 0 {
-				b.w([]string{" ", "　", "\t", " / "}[r.IntN(4)])
-			}
-			b.f(ref, f.kind, f.text)
-		}
+		joined(b, ref, fs, func() string { return []string{" ", "　", "\t", " / "}[r.IntN(4)] })
 		b.w("\n")
 	case "halfwidth-kana":
 		// A fixed-width record of a legacy system.
@@ -889,12 +889,7 @@ func (g *leakGen) record(b *builder, p *Person, ref, shape string) {
 		if r.IntN(2) == 0 {
 			g.labeled(b, ref, fs, r.IntN(2) == 0, " / ", ": ")
 		} else {
-			for i, f := range fs {
-				if i > 0 {
-					b.w(" ")
-				}
-				b.f(ref, f.kind, f.text)
-			}
+			joined(b, ref, fs, func() string { return " " })
 		}
 		b.w("\n")
 	default:
