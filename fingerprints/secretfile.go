@@ -5,11 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/leakwatch/leakwatch/internal/boundedfile"
 )
 
 // Key files — the fingerprint key and the OPRF key — share one format and
@@ -48,53 +49,18 @@ func writeSecretFile(path, what, why string, text []byte) error {
 // maxSecretFile bounds a key file: a few comment lines and one key line.
 const maxSecretFile = 64 << 10
 
-// readSecretFile reads a key file, refusing anything but a regular file
-// (before opening it: a FIFO would block the open, a device never end) and
-// a file others can read (wrapping ErrKeyPermissions), and reading at most
+// readSecretFile reads a key file through boundedfile (a regular file,
+// refused before it is opened otherwise: a FIFO would block the open, a
+// device never end; the opened file the one checked), refusing a file
+// others can read (wrapping ErrKeyPermissions) and reading at most
 // maxSecretFile bytes. A missing file's error wraps fs.ErrNotExist.
 func readSecretFile(path, what string) ([]byte, error) {
-	check := func(fi fs.FileInfo) error {
-		if fi.IsDir() {
-			return fmt.Errorf("%s %s is a directory", what, path)
-		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s %s is not a regular file", what, path)
-		}
+	return boundedfile.Read(path, what, maxSecretFile, func(fi fs.FileInfo) error {
 		if perm := fi.Mode().Perm(); perm&0o077 != 0 {
 			return fmt.Errorf("%s %s has mode %04o: %w; run 'chmod 600 %s'", what, path, perm, ErrKeyPermissions, path)
 		}
 		return nil
-	}
-	before, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	if err := check(before); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	if !os.SameFile(before, fi) {
-		return nil, fmt.Errorf("%s %s changed while it was opened", what, path)
-	}
-	if err := check(fi); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", what, err)
-	}
-	if len(data) > maxSecretFile {
-		return nil, fmt.Errorf("%s %s is larger than %d KiB: not a key file", what, path, maxSecretFile>>10)
-	}
-	return data, nil
+	})
 }
 
 // parseKeyLine returns the 32 bytes of the one key line of a key file.

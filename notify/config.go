@@ -157,7 +157,7 @@ const maxConfigFile = 1 << 20
 // at its top level, a regular file of at most 1 MiB. Unknown fields are an error. It does not validate:
 // call Validate.
 func LoadConfig(path string) (Config, error) {
-	data, err := readBounded(path, false, maxConfigFile)
+	data, err := readBounded(path, "config", false, maxConfigFile)
 	if err != nil {
 		return Config{}, fmt.Errorf("read notify config: %w", err)
 	}

@@ -7,11 +7,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 
 	"github.com/cloudflare/circl/hpke"
+
+	"github.com/leakwatch/leakwatch/internal/boundedfile"
 )
 
 // Sealing evidence.
@@ -155,7 +156,7 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 // LoadOperatorPublicKey reads and checks a public key file; the result is
 // what Seal takes.
 func LoadOperatorPublicKey(path string) ([]byte, error) {
-	data, err := readBounded(path, false, maxKeyFile)
+	data, err := readBounded(path, "public key file", false, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load operator public key: %w", err)
 	}
@@ -168,7 +169,7 @@ func LoadOperatorPublicKey(path string) ([]byte, error) {
 // LoadOperatorIdentity reads a private key file; the result is what Open
 // takes. The file is refused if group or others may access it.
 func LoadOperatorIdentity(path string) ([]byte, error) {
-	data, err := readBounded(path, true, maxKeyFile)
+	data, err := readBounded(path, "private key file", true, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Errorf("load operator identity: %w", err)
 	}
@@ -187,50 +188,17 @@ const maxKeyFile = 64 << 10
 const maxCAFile = 4 << 20
 
 // readBounded reads a file the operator names (a key, smtp.ca_file, a
-// config) of at most limit bytes. Anything
-// but a regular file is refused before it is opened, so that a path naming
-// /dev/zero or a FIFO fails at once instead of reading forever or blocking
-// in the open; a private key must also be closed to group and others.
-func readBounded(path string, private bool, limit int) ([]byte, error) {
-	check := func(fi fs.FileInfo) error {
-		if private {
-			return privateMode(path, fi)
-		}
-		if !fi.Mode().IsRegular() {
-			return fmt.Errorf("%s is not a regular file", path)
-		}
-		return nil
+// config), what naming it in errors, of at most limit bytes, through
+// boundedfile: anything but a regular file is refused before it is
+// opened, so that a path naming /dev/zero or a FIFO fails at once instead
+// of reading forever or blocking in the open; a private key must also be
+// closed to group and others.
+func readBounded(path, what string, private bool, limit int64) ([]byte, error) {
+	var check func(fs.FileInfo) error
+	if private {
+		check = func(fi fs.FileInfo) error { return privateMode(path, fi) }
 	}
-	before, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if err := check(before); err != nil {
-		return nil, err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !os.SameFile(before, fi) {
-		return nil, fmt.Errorf("%s changed while it was opened", path)
-	}
-	if err := check(fi); err != nil {
-		return nil, err
-	}
-	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > limit {
-		return nil, fmt.Errorf("%s is larger than %d KiB", path, limit>>10)
-	}
-	return data, nil
+	return boundedfile.Read(path, what, limit, check)
 }
 
 type parsedKey struct {

@@ -190,7 +190,7 @@ func TestKeyFilesNotRegularOrHuge(t *testing.T) {
 	for _, c := range []struct{ path, want string }{
 		{"/dev/zero", "/dev/zero is not a regular file"},
 		{fifo, fifo + " is not a regular file"},
-		{dir, dir + " is not a regular file"},
+		{dir, dir + " is a directory"},
 		{huge, huge + " is larger than"},
 	} {
 		caFile := func(path string) ([]byte, error) {

@@ -96,7 +96,7 @@ func NewMailer(cfg SMTPConfig, logger *slog.Logger) (*Mailer, error) {
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
-		pemData, err := readBounded(cfg.CAFile, false, maxCAFile)
+		pemData, err := readBounded(cfg.CAFile, "CA bundle", false, maxCAFile)
 		if err != nil {
 			return nil, fmt.Errorf("smtp.ca_file: %w", err)
 		}
