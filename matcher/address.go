@@ -198,7 +198,7 @@ func (s *Scanner) kanjiBlock(buf []byte, i int, base int64) int {
 	}
 	for en < len(buf) {
 		r, size := utf8.DecodeRune(buf[en:])
-		if isKanjiNumeral(r) || isDigitRune(r) || r == '番' || r == '地' || r == 'の' || r == '号' || r == '-' || r == '－' {
+		if c, _ := sepAt(buf, en); isKanjiNumeral(r) || isDigitRune(r) || r == '番' || r == '地' || r == 'の' || r == '号' || c == sepDash {
 			en += size
 			if r == '号' {
 				break
@@ -206,6 +206,64 @@ func (s *Scanner) kanjiBlock(buf []byte, i int, base int64) int {
 			continue
 		}
 		break
+	}
+	s.address(buf, st, en, base)
+	return en
+}
+
+// kanjiDashBlock handles block numbers written in kanji numerals without
+// 丁目, as text set vertically writes them (丸の内一－二－三, 梅田二十一―四―九,
+// 丸の内一の二の三): two or three groups of numerals, joined by a dash or
+// の, right after the last character of a place's name, anchor an
+// address that ends with them (and a 号 after them). The kanji numeral at
+// buf[i] is the pass's stop in the first group; it returns the end of the
+// numbers, or i when they are no block numbers.
+func (s *Scanner) kanjiDashBlock(buf []byte, i int, base int64) int {
+	st := i
+	for st > 0 {
+		r, size := utf8.DecodeLastRune(buf[:st])
+		if !isKanjiNumeral(r) {
+			break
+		}
+		st -= size
+	}
+	// The place's name ends right before: a kanji or a kana, no numeral
+	// (that would be in the group) and no separator. Block numbers never
+	// start with 〇 (phone numbers always do).
+	if prev, _ := utf8.DecodeLastRune(buf[:st]); st == 0 || !(scriptOf(prev) == scHan || isKana(prev)) || kanjiDigitAt(buf, st) == 0 {
+		return i
+	}
+	en, groups := st, 0
+	for {
+		k := en
+		for k < len(buf) {
+			r, size := utf8.DecodeRune(buf[k:])
+			if !isKanjiNumeral(r) {
+				break
+			}
+			k += size
+		}
+		if k == en {
+			break
+		}
+		en, groups = k, groups+1
+		if groups == 3 {
+			break
+		}
+		w := 0
+		if c, n := sepAt(buf, en); c == sepDash || hasPrefix(buf[en:], "の") {
+			w = n
+		}
+		if r, _ := utf8.DecodeRune(buf[en+w:]); w == 0 || !isKanjiNumeral(r) {
+			break
+		}
+		en += w
+	}
+	if groups < 2 {
+		return i
+	}
+	if hasPrefix(buf[en:], "号") {
+		en += len("号")
 	}
 	s.address(buf, st, en, base)
 	return en

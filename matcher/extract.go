@@ -92,8 +92,8 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 				i = s.numeric(buf, i, base)
 			} else if eraKanjiAt(buf, i) {
 				i = s.kanjiEraDate(buf, i, base)
-			} else if kanjiRunAt(buf, i) {
-				i = s.kanjiNumber(buf, i, lo, base) // 〇六〇－〇〇〇一
+			} else if e4e5Numeral(buf, i) {
+				i = s.kanjiNumeral(buf, i, lo, base) // 〇六〇－〇〇〇一, 梅田二十一―四―九
 			} else {
 				i++
 			}
@@ -102,13 +102,13 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 				i = s.kanjiBlock(buf, i, base)
 			} else if eraKanjiAt(buf, i) {
 				// 一九八五年 is a year; 一〇〇－〇〇〇五 a postal code.
-				if j := s.kanjiEraDate(buf, i, base); j > i+1 || !kanjiRunAt(buf, i) {
+				if j := s.kanjiEraDate(buf, i, base); j > i+1 {
 					i = j
 				} else {
-					i = s.kanjiNumber(buf, i, lo, base)
+					i = s.kanjiNumeral(buf, i, lo, base)
 				}
-			} else if kanjiRunAt(buf, i) {
-				i = s.kanjiNumber(buf, i, lo, base) // 〇九〇－一二三四－五六七八
+			} else if e4e5Numeral(buf, i) {
+				i = s.kanjiNumeral(buf, i, lo, base) // 〇九〇－一二三四－五六七八, 丸の内一－二－三
 			} else {
 				i++
 			}

@@ -223,3 +223,65 @@ func postalMarkBefore(buf []byte, i int) bool {
 	}
 	return hasSuffix(buf[:i], "〒")
 }
+
+// kanjiNumeral reads what the kanji numeral at buf[i], where the pass
+// stops, may be part of: a phone number or a postal code in kanji digits
+// (kanjiNumber), or block numbers without 丁目 (kanjiDashBlock). It returns
+// where the pass goes on.
+func (s *Scanner) kanjiNumeral(buf []byte, i, lo int, base int64) int {
+	en := i + 1
+	if kanjiBlockAhead(buf, i) {
+		en = max(en, s.kanjiDashBlock(buf, i, base))
+	}
+	if kanjiRunAt(buf, i) {
+		en = max(en, s.kanjiNumber(buf, i, lo, base))
+	}
+	return en
+}
+
+// e4e5Numerals marks the kanji numerals whose first byte is E4 or E5 (一 to
+// 九 but 〇, 十, 千) by their bytes: bit b2&0x3F of entry (b0&1)<<6 |
+// b1&0x3F. e4e5Numeral tests a character the pass stopped at for E4 or
+// E5 against it, a table lookup that inlines: most characters led by
+// those bytes are other kanji.
+var e4e5Numerals = func() (t [128]uint64) {
+	for _, r := range "一二三四五六七八九十千" {
+		b := []byte(string(r))
+		t[int(b[0]&1)<<6|int(b[1]&0x3F)] |= 1 << (b[2] & 0x3F)
+	}
+	return
+}()
+
+// e4e5Numeral reports whether buf[i], led by E4 or E5, is a kanji
+// numeral of e4e5Numerals.
+func e4e5Numeral(buf []byte, i int) bool {
+	return i+2 < len(buf) && e4e5Numerals[int(buf[i]&1)<<6|int(buf[i+1]&0x3F)]>>(buf[i+2]&0x3F)&1 != 0
+}
+
+// kanjiNumeralAt reports whether a kanji numeral of block numbers stands
+// at buf[i]: a digit 〇 to 九, 十 or 千 (百 leads with E7, a byte the pass
+// does not stop at; a group of block numbers seldom starts with it).
+func kanjiNumeralAt(buf []byte, i int) bool {
+	if kanjiDigitAt(buf, i) >= 0 {
+		return true
+	}
+	return i+2 < len(buf) && buf[i] == 0xE5 && buf[i+1] == 0x8D && (buf[i+2] == 0x81 || buf[i+2] == 0x83) // 十 千
+}
+
+// kanjiBlockAhead is kanjiDashBlock's first test, cheap for the many
+// numerals of prose (一つ, 二人, 一の谷): after the numerals from buf[i]
+// on, a dash or の, then another numeral.
+func kanjiBlockAhead(buf []byte, i int) bool {
+	j := i
+	for kanjiNumeralAt(buf, j) || hasPrefix(buf[j:], "百") {
+		j += 3
+	}
+	w := 0
+	switch {
+	case j < len(buf) && buf[j] == '-':
+		w = 1
+	case hasPrefix(buf[j:], "の"), hasPrefix(buf[j:], "－"), hasPrefix(buf[j:], "―"), hasPrefix(buf[j:], "ー"), hasPrefix(buf[j:], "‐"), hasPrefix(buf[j:], "−"):
+		w = 3
+	}
+	return w > 0 && (kanjiNumeralAt(buf, j+w) || hasPrefix(buf[j+w:], "百"))
+}

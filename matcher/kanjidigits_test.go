@@ -15,6 +15,7 @@ var kanjiNumberSeeds = []string{
 	"一二三四五六七八九〇一二三四五六七八九〇一二三四五六七八九〇一二三四五六七八九〇一二三四五六七八九〇",
 	"一 二 三 四 五 六 七 八 九 〇 一 二 三 四 五 六 七 八 九 〇 一", "〇（）九", "九・・・〇", "\xe4\xb8", "〇\xe4\xb8",
 	strings.Repeat("〇九〇一二三四五六七八", 20), strings.Repeat("〇九〇 ", 40),
+	"丸の内一－二－三", "梅田二十一―四―九号", "丸の内一の二の三", "一の谷", "千二百三十四―五", "内〇一－二", "内一－", "内一－x",
 }
 
 func FuzzKanjiNumber(f *testing.F) {
@@ -33,7 +34,8 @@ func TestKanjiNumberRuns(t *testing.T) {
 	}
 }
 
-// checkKanjiNumber reads a run at each place of s where the pass would
+// checkKanjiNumber checks that the pass goes on past each kanji numeral
+// of s, within s; and reads a run at each place of s where the pass would
 // (kanjiRunAt), and checks that it starts at or before that place, ends
 // after it, holds only kanji digits and separators, and starts and ends
 // with a digit; and that its spelling holds only ASCII digits and dashes.
@@ -42,6 +44,13 @@ func checkKanjiNumber(t *testing.T, m *Matcher, s string) {
 	sc := m.NewScanner()
 	buf := []byte(s)
 	for i := 0; i < len(buf); i++ {
+		if kanjiNumeralAt(buf, i) {
+			// Where the pass stops at a numeral, it goes on past it,
+			// within the text, whatever the numeral starts.
+			if en := sc.kanjiNumeral(buf, i, 0, 0); en <= i || en > len(buf) {
+				t.Fatalf("%q at %d: the pass goes on at %d", s, i, en)
+			}
+		}
 		if !kanjiRunAt(buf, i) {
 			continue
 		}
@@ -72,6 +81,18 @@ func checkKanjiNumber(t *testing.T, m *Matcher, s string) {
 		}
 		if len(sc.kanjiNum) > 97 || len(sc.kanjiPieces) > 16 {
 			t.Fatalf("%q at %d: spelling of %d bytes in %d pieces", s, i, len(sc.kanjiNum), len(sc.kanjiPieces))
+		}
+	}
+}
+
+// TestE4E5Numeral: the table holds the numerals led by E4 and E5, and
+// no other character of those two lead bytes.
+func TestE4E5Numeral(t *testing.T) {
+	for r := rune(0x4000); r <= 0x5FFF; r++ {
+		b := []byte(string(r))
+		want := strings.ContainsRune("一二三四五六七八九十千", r)
+		if got := e4e5Numeral(b, 0); got != want {
+			t.Errorf("%q (% X): %v, want %v", r, b, got, want)
 		}
 	}
 }

@@ -696,7 +696,7 @@ var styleSets = map[string]map[string][]string{
 	"vertical": {
 		KindName: {"canonical", "nospace"}, KindBirthdate: {"era-kanji", "kanji-digits"},
 		KindPhone: {"kanji", "kanji-bar", "kanji-paren"}, KindPostal: {"kanji-mark"},
-		KindAddress: {"pref-kanji", "kanji"},
+		KindAddress: {"pref-kanji", "kanji", "pref-kanji-dash", "kanji-dash", "kanji-no"},
 	},
 	"address-noprefecture": {
 		KindName: {"canonical", "nospace"}, KindAddress: {"dash", "chome", "banchi", "kanji"},

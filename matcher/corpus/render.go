@@ -346,9 +346,11 @@ func PostalForms(postal string) []Form {
 // AddressForms lists the ways to write p's address. Styles with the
 // prefix "pref-" include the prefecture; the rest are without it. The
 // block numbers 1-2-3 are written dash 1-2-3, chome 1丁目2-3, banchi
-// 1丁目2番3号, kanji 一丁目二番三号 or fullwidth １－２－３; lots without
-// 丁目 (1234-5) are written dash, banchi 1234番地5 or fullwidth (and,
-// so that every style exists, chome as dash and kanji as banchi).
+// 1丁目2番3号, kanji 一丁目二番三号, fullwidth １－２－３, and as text
+// set vertically writes them kanji-dash 一―二―三 and kanji-no 一の二の三;
+// lots without 丁目 (1234-5) are written dash, banchi 1234番地5,
+// fullwidth, kanji-dash 千二百三十四―五 or kanji-no (and, so that every
+// style exists, chome as dash and kanji as banchi).
 func AddressForms(p Person) []Form {
 	base, nums := splitBlock(p.Address)
 	var blocks []Form
@@ -360,6 +362,8 @@ func AddressForms(p Person) []Form {
 			{"banchi", itoa(a) + "丁目" + itoa(b) + "番" + itoa(c) + "号"},
 			{"kanji", KanjiNumber(a) + "丁目" + KanjiNumber(b) + "番" + KanjiNumber(c) + "号"},
 			{"fullwidth", FullWidth(itoa(a) + "-" + itoa(b) + "-" + itoa(c))},
+			{"kanji-dash", KanjiNumber(a) + "―" + KanjiNumber(b) + "―" + KanjiNumber(c)},
+			{"kanji-no", KanjiNumber(a) + "の" + KanjiNumber(b) + "の" + KanjiNumber(c)},
 		}
 	} else if len(nums) == 2 {
 		a, b := nums[0], nums[1]
@@ -370,6 +374,8 @@ func AddressForms(p Person) []Form {
 			// Lots have no 丁目: these styles fall back to the forms above.
 			{"chome", itoa(a) + "-" + itoa(b)},
 			{"kanji", itoa(a) + "番地" + itoa(b)},
+			{"kanji-dash", KanjiNumber(a) + "―" + KanjiNumber(b)},
+			{"kanji-no", KanjiNumber(a) + "の" + KanjiNumber(b)},
 		}
 	} else {
 		blocks = []Form{{"dash", ""}}
