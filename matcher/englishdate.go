@@ -20,6 +20,9 @@ const maxMonthWord = len("september")
 // of digits at buf[i].
 // numeric calls it only where mayBeEnglishDay(buf, i).
 func (s *Scanner) englishDate(buf []byte, i int, base int64) {
+	if s.costlyPass != 0 {
+		return // a costly set's pass looks for addresses alone
+	}
 	j := i
 	for j < len(buf) && j-i < 3 && buf[j]-'0' <= 9 {
 		j++

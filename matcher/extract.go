@@ -125,6 +125,9 @@ func (s *Scanner) extract(buf []byte, lo, hi int, base int64) {
 // and 大正, the 和 of 昭和, and the 一 and 二 of a year; 明治 leaves no
 // one alive. Digits after the era are numeric's too.
 func (s *Scanner) kanjiEraDate(buf []byte, i int, base int64) int {
+	if s.costlyPass != 0 {
+		return i + 1 // a costly set's pass looks for addresses alone
+	}
 	st, j := -1, 0
 	switch {
 	case kanjiYearAt(buf, i):

@@ -1,6 +1,7 @@
 package matcher
 
 import (
+	"context"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
@@ -251,6 +252,23 @@ func TestCostlySet(t *testing.T) {
 	}
 	if got := refsOf(scanString(t, costly, both, "")); got != "" {
 		t.Errorf("costly set, name and address: got %q", got)
+	}
+
+	// The costly set's pass around its hits looks for names and addresses
+	// alone: the dates it passes over again (in kanji numerals, with an
+	// English month) are not looked up a second time.
+	for _, text := range []string{"山田 太郎 昭和六十年一月二日生 090-1234-5678", "Name: Taro Yamada, born July 8, 1970. tel 070-1111-2222"} {
+		var refs [2]int64
+		for i, mm := range []*Matcher{cheap, costly} {
+			sc := mm.NewScanner()
+			if _, err := sc.Scan(context.Background(), Input{Source: "x", R: strings.NewReader(text)}); err != nil {
+				t.Fatal(err)
+			}
+			refs[i] = sc.Stats().Refs
+		}
+		if refs[0] != 3 || refs[1] != 3 {
+			t.Errorf("%q: %d lookups with hits for the cheap set, %d for the costly one; want 3 (name, date, phone)", text, refs[0], refs[1])
+		}
 	}
 
 	// Mentions looks at all of a short text, costly or not.
