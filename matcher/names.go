@@ -248,6 +248,11 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 				cur = token{sc: scLatin, start: i, r0: len(s.offs)}
 			}
 			cur.end = i + size
+		case r == '-' && cur.sc == scLatin && honorificLen(buf[i+1:]) > 0:
+			// Taro-san, Yamada-sama: the honorific is no part of the name.
+			closeTok()
+			i += 1 + honorificLen(buf[i+1:])
+			continue
 		case (r == '\'' || r == '-') && cur.sc == scLatin:
 			// Inside a word (Shin'ichi, Jun-ichi); after one, a quote
 			// or a dash that ends it ('Taro','Yamada').
@@ -278,6 +283,21 @@ func (s *Scanner) tokenize(buf []byte, a int) {
 		i += size
 	}
 	closeTok()
+}
+
+// honorifics are the Japanese honorifics English text puts after a name
+// with a dash (Yamada-san, Taro-kun).
+var honorifics = []string{"sama", "san", "kun", "chan", "sensei", "senpai", "dono"}
+
+// honorificLen returns the length of the honorific, in any case, that b
+// starts with and no letter follows, or 0.
+func honorificLen(b []byte) int {
+	for _, h := range honorifics {
+		if len(b) >= len(h) && bytes.EqualFold(b[:len(h)], []byte(h)) && (len(b) == len(h) || !isASCIILetter(b[len(h)])) {
+			return len(h)
+		}
+	}
+	return 0
 }
 
 // names looks up the name candidates in buf[a:].

@@ -261,6 +261,7 @@ func TestForms(t *testing.T) {
 		struct{ got, want string }{styleText(NameForms(p), "romaji-upper"), "Taro YAMADA"},
 		struct{ got, want string }{styleText(NameForms(p), "romaji-family-first"), "YAMADA Taro"},
 		struct{ got, want string }{styleText(NameForms(p), "ideographic"), "山田　太郎"},
+		struct{ got, want string }{styleText(NameForms(p), "romaji-san"), "Taro Yamada-san"},
 	)
 	for _, c := range cases {
 		if c.got != c.want {

@@ -668,7 +668,7 @@ var styleSets = map[string]map[string][]string{
 		KindAddress: {"pref-fullwidth", "fullwidth"}, KindMyNumber: {"fullwidth"}, KindID: {"fullwidth"},
 	},
 	"romaji-en": {
-		KindName: {"romaji", "romaji-upper", "romaji-family-first"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
+		KindName: {"romaji", "romaji-upper", "romaji-family-first", "romaji-san"}, KindBirthdate: {"canonical", "slash", "english", "english-abbrev", "english-day-first"},
 		KindPhone: {"intl-space", "intl-dash", "intl-noplus", "canonical"}, KindEmail: {"canonical", "at-bracket", "at-paren", "spaced", "words"},
 		KindPostal: {"canonical"}, KindMyNumber: {"canonical", "space"}, KindCard: {"space", "dash"}, KindID: {"canonical"},
 	},

@@ -286,8 +286,8 @@ func kanjiEraYear(y int) string {
 // NameForms lists the ways to write p's name: canonical 山田 太郎,
 // nospace 山田太郎, ideographic 山田　太郎, katakana ヤマダ タロウ,
 // katakana-nospace ヤマダタロウ, hiragana やまだ たろう, halfwidth-kana
-// ﾔﾏﾀﾞ ﾀﾛｳ, romaji Taro Yamada, romaji-upper Taro YAMADA and
-// romaji-family-first YAMADA Taro.
+// ﾔﾏﾀﾞ ﾀﾛｳ, romaji Taro Yamada, romaji-upper Taro YAMADA,
+// romaji-family-first YAMADA Taro and romaji-san Taro Yamada-san.
 func NameForms(p Person) []Form {
 	fam, giv, _ := strings.Cut(p.Name, " ")
 	kf, kg, _ := strings.Cut(p.Kana, " ")
@@ -303,6 +303,7 @@ func NameForms(p Person) []Form {
 		{"romaji", p.Romaji},
 		{"romaji-upper", rg + " " + strings.ToUpper(rf)},
 		{"romaji-family-first", strings.ToUpper(rf) + " " + rg},
+		{"romaji-san", p.Romaji + "-san"},
 	}
 }
 
